@@ -1,0 +1,3 @@
+from trading_agent.cli import main
+
+main()

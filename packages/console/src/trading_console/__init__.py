@@ -1,0 +1,3 @@
+"""The human side: the `te` command, the supervisor and (later) the dashboard."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+from trading_console.cli import main
+
+main()

@@ -1,0 +1,3 @@
+from trading_gate.cli import main
+
+main()
