@@ -13,6 +13,7 @@ the other would refuse.
 
 import json
 import re
+from collections import Counter
 from decimal import Decimal
 from typing import Final, NoReturn, TypeVar
 
@@ -75,7 +76,10 @@ def encode(message: AgentMessage | GateMessage) -> bytes:
             caller: messages built in code are not validated on construction).
         FrameTooLarge: the body is over MAX_FRAME_BYTES.
     """
-    body = _encoder.encode(message)
+    try:
+        body = _encoder.encode(message)
+    except (msgspec.EncodeError, UnicodeEncodeError, TypeError) as exc:
+        raise SchemaViolation(f"{type(message).__name__} cannot be encoded: {exc}") from exc
     _decode(body, _any_decoder)
     if len(body) > MAX_FRAME_BYTES:
         raise FrameTooLarge(f"encoded {type(message).__name__} is {len(body)} bytes")
@@ -123,11 +127,9 @@ def _raise_validation_error(text: str, cause: Exception) -> NoReturn:
 def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     result = dict(pairs)
     if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(f"key `{key}` appears more than once", field=f"$..{key}")
-            seen.add(key)
+        counts = Counter(key for key, _ in pairs)
+        key = next(key for key, count in counts.items() if count > 1)
+        raise DuplicateKey(f"key `{key}` appears more than once", field=f"$..{key}")
     return result
 
 

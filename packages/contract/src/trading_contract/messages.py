@@ -61,8 +61,8 @@ class _Message(_Value, tag_field="type", frozen=True, kw_only=True):
 
 
 def _positive(name: str, value: Decimal | None) -> None:
-    # Written positively so that NaN or a sign slip can never pass.
-    if value is not None and not value > 0:
+    # Non-finite values are left to the codec, which refuses them as out of bounds.
+    if value is not None and value.is_finite() and not value > 0:
         raise ValueError(f"`{name}` must be > 0, got {value}")
 
 
@@ -295,19 +295,27 @@ class LimitInForce(_Value, frozen=True, kw_only=True):
     value: Decimal
 
 
-class PositionsResult(_Value, tag_field="kind", tag=QueryKind.POSITIONS.value, frozen=True, kw_only=True):
+class PositionsResult(
+    _Value, tag_field="kind", tag=QueryKind.POSITIONS.value, frozen=True, kw_only=True
+):
     positions: Annotated[tuple[Position, ...], Meta(max_length=MAX_LIST_ITEMS)]
 
 
-class BalancesResult(_Value, tag_field="kind", tag=QueryKind.BALANCES.value, frozen=True, kw_only=True):
+class BalancesResult(
+    _Value, tag_field="kind", tag=QueryKind.BALANCES.value, frozen=True, kw_only=True
+):
     balances: Annotated[tuple[Balance, ...], Meta(max_length=MAX_LIST_ITEMS)]
 
 
-class OpenOrdersResult(_Value, tag_field="kind", tag=QueryKind.OPEN_ORDERS.value, frozen=True, kw_only=True):
+class OpenOrdersResult(
+    _Value, tag_field="kind", tag=QueryKind.OPEN_ORDERS.value, frozen=True, kw_only=True
+):
     orders: Annotated[tuple[OpenOrder, ...], Meta(max_length=MAX_LIST_ITEMS)]
 
 
-class GateStateResult(_Value, tag_field="kind", tag=QueryKind.GATE_STATE.value, frozen=True, kw_only=True):
+class GateStateResult(
+    _Value, tag_field="kind", tag=QueryKind.GATE_STATE.value, frozen=True, kw_only=True
+):
     state: TradingState
     cause: Text
     since_ns: TimestampNs
