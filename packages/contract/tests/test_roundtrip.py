@@ -1,5 +1,7 @@
 """Property tests: every message survives encode -> frame -> decode unchanged."""
 
+from collections.abc import Callable
+
 import msgspec
 import pytest
 from hypothesis import given
@@ -13,28 +15,24 @@ def _tag(cls: type[msgspec.Struct]) -> str:
     return str(cls.__struct_config__.tag)
 
 
-@pytest.mark.parametrize("cls", AGENT_MESSAGE_TYPES, ids=_tag)
-@given(data=st.data())
-def test_agent_message_when_encoded_and_decoded_then_equal(
-    cls: type[msgspec.Struct], data: st.DataObject
-) -> None:
-    """Any valid agent message decodes to an equal value, through a frame."""
-    message = data.draw(structs(cls))
-    [body] = c.FrameDecoder().feed(c.frame(c.encode(message)))
-    decoded = c.decode_agent_message(body)
-    assert decoded == message
-    assert c.encode(decoded) == body
+DIRECTIONS = [(cls, c.decode_agent_message) for cls in AGENT_MESSAGE_TYPES] + [
+    (cls, c.decode_gate_message) for cls in GATE_MESSAGE_TYPES
+]
 
 
-@pytest.mark.parametrize("cls", GATE_MESSAGE_TYPES, ids=_tag)
+@pytest.mark.parametrize(
+    ("cls", "decode"),
+    DIRECTIONS,
+    ids=[f"{d.__name__.split('_')[1]}-{_tag(cls)}" for cls, d in DIRECTIONS],
+)
 @given(data=st.data())
-def test_gate_message_when_encoded_and_decoded_then_equal(
-    cls: type[msgspec.Struct], data: st.DataObject
+def test_message_when_encoded_and_decoded_then_equal(
+    cls: type[msgspec.Struct], decode: Callable[[bytes], msgspec.Struct], data: st.DataObject
 ) -> None:
-    """Any valid gate message decodes to an equal value, through a frame."""
+    """Any valid message decodes to an equal value through a frame, and re-encodes the same."""
     message = data.draw(structs(cls))
     [body] = c.FrameDecoder().feed(c.frame(c.encode(message)))
-    decoded = c.decode_gate_message(body)
+    decoded = decode(body)
     assert decoded == message
     assert c.encode(decoded) == body
 
