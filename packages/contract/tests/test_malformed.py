@@ -97,7 +97,7 @@ CASES = [
         "$.size",
     ),
     Case("huge exponent", _swap(b'"0.00150000"', b'"1e999999"'), c.NumberOutOfBounds, "$.size"),
-    Case("exponent past bound", _swap(b'"0.00150000"', b'"1e45"'), c.NumberOutOfBounds, "$.size"),
+    Case("3-digit exponent", _swap(b'"0.00150000"', b'"1e100"'), c.NumberOutOfBounds, "$.size"),
     Case("NaN decimal", _swap(b'"0.00150000"', b'"NaN"'), c.NumberOutOfBounds, "$.size"),
     Case("Infinity decimal", _swap(b'"0.00150000"', b'"Infinity"'), c.NumberOutOfBounds, "$.size"),
     Case("underscore decimal", _swap(b'"0.00150000"', b'"1_000"'), c.NumberOutOfBounds, "$.size"),
@@ -106,7 +106,7 @@ CASES = [
         "signal as number",
         _swap(b'"zscore":"-2.31"', b'"zscore":-2.31'),
         c.SchemaViolation,
-        "$.reason.signals.zscore",
+        "$.reason.signals[...]",
     ),
     Case("zero size", _swap(b'"0.00150000"', b'"0"'), c.SchemaViolation, "$.size"),
     Case(

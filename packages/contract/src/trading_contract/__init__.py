@@ -8,8 +8,6 @@ the caller passes in.
 from typing import Final
 
 from trading_contract.codec import (
-    DECIMAL_PATTERN,
-    MAX_DECIMAL_EXPONENT,
     decode_agent_message,
     decode_gate_message,
     encode,
@@ -85,6 +83,7 @@ from trading_contract.types import (
     VenueOrderId,
 )
 from trading_contract.version import FRAME_HEADER_BYTES, MAX_FRAME_BYTES, PROTOCOL_VERSION
+from trading_contract.wire_decimals import DECIMAL_PATTERN
 
 AGENT_MESSAGE_TAGS: Final = (
     "hello",
@@ -110,7 +109,6 @@ __all__ = [
     "DECIMAL_PATTERN",
     "FRAME_HEADER_BYTES",
     "GATE_MESSAGE_TAGS",
-    "MAX_DECIMAL_EXPONENT",
     "MAX_FRAME_BYTES",
     "PROTOCOL_VERSION",
     "Accepted",

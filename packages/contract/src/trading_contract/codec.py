@@ -11,11 +11,12 @@ Encoding runs the same checks on its own output, so neither side can send a fram
 the other would refuse.
 """
 
+import functools
 import json
 import re
 from collections import Counter
-from decimal import Decimal
-from typing import Final, NoReturn, TypeVar
+from collections.abc import Hashable
+from typing import Final, NoReturn, TypeVar, cast
 
 import msgspec
 
@@ -30,11 +31,7 @@ from trading_contract.errors import (
 )
 from trading_contract.messages import AgentMessage, Error, GateMessage
 from trading_contract.version import MAX_FRAME_BYTES
-
-# Plain or scientific notation with bounded digits and a two-digit exponent at most:
-# "1e999999" (a 9-byte denial of service once converted to int) never matches.
-DECIMAL_PATTERN: Final = re.compile(r"-?[0-9]{1,30}(\.[0-9]{1,30})?([eE][-+]?[0-9]{1,2})?")
-MAX_DECIMAL_EXPONENT: Final = 40
+from trading_contract.wire_decimals import mirror_decoder
 
 _M = TypeVar("_M", AgentMessage, GateMessage, AgentMessage | GateMessage)
 
@@ -100,8 +97,12 @@ def _decode(body: bytes, decoder: msgspec.json.Decoder[_M]) -> _M:
         _raise_validation_error(str(exc), exc)
     except msgspec.DecodeError as exc:
         raise MalformedJson(str(exc)) from exc
-    raw = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
-    _check_decimals(message, raw, "$")
+    try:
+        _mirror_for(cast(Hashable, decoder.type)).decode(body)
+    except msgspec.ValidationError as exc:
+        _raise_decimal_error(str(exc), exc)
+    # The C scanner with a pairs hook: the only way to see a key the decoders collapsed.
+    json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
     return message
 
 
@@ -133,45 +134,17 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]
     return result
 
 
-def _check_decimals(value: object, raw: object, path: str) -> None:
-    match value:
-        case Decimal():
-            _check_decimal(value, raw, path)
-        case msgspec.Struct():
-            fields = raw if isinstance(raw, dict) else {}
-            for name in value.__struct_fields__:
-                _check_decimals(getattr(value, name), fields.get(name), f"{path}.{name}")
-        case tuple():
-            items = raw if isinstance(raw, list) else []
-            for index, item in enumerate(value):
-                _check_decimals(
-                    item, items[index] if index < len(items) else None, f"{path}[{index}]"
-                )
-        case dict():
-            entries = raw if isinstance(raw, dict) else {}
-            for key, item in value.items():
-                _check_decimals(item, entries.get(key), f"{path}.{key}")
-        case _:
-            pass
+@functools.cache
+def _mirror_for(tp: Hashable) -> msgspec.json.Decoder[object]:
+    return mirror_decoder(tp)
 
 
-def _check_decimal(value: Decimal, raw: object, path: str) -> None:
-    if not isinstance(raw, str):
-        shown = "a JSON number" if isinstance(raw, int | float) else type(raw).__name__
-        raise SchemaViolation(
-            f'a decimal must be a JSON string such as "0.01", got {shown}', field=path
-        )
-    if len(raw) > 80 or not DECIMAL_PATTERN.fullmatch(raw):
+def _raise_decimal_error(text: str, cause: Exception) -> NoReturn:
+    # The first pass accepted the body, so the mirror can only object to a decimal.
+    at = _AT_PATH.search(text)
+    path = at.group(1) if at else "$"
+    if "matching regex" in text:
         raise NumberOutOfBounds(
-            f"{raw[:40]!r} is not a finite decimal of at most 30+30 digits and a 2-digit exponent",
-            field=path,
-        )
-    exponent = value.as_tuple().exponent
-    if (
-        not isinstance(exponent, int)
-        or exponent < -MAX_DECIMAL_EXPONENT
-        or value.adjusted() > MAX_DECIMAL_EXPONENT
-    ):
-        raise NumberOutOfBounds(
-            f"{raw!r} has an exponent beyond ±{MAX_DECIMAL_EXPONENT}", field=path
-        )
+            "not a finite decimal of at most 30+30 digits and a 2-digit exponent", field=path
+        ) from cause
+    raise SchemaViolation('a decimal must be a JSON string such as "0.01"', field=path) from cause
