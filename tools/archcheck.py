@@ -15,6 +15,8 @@ from pathlib import Path
 PURE_PREFIXES = (
     "trading_contract",
     "trading_gate.config",
+    "trading_gate.config_schema",
+    "trading_gate.strict_yaml",
     "trading_gate.core",
     "trading_gate.rules",
     "trading_gate.policy",
