@@ -83,6 +83,10 @@ def structs(cls: type[msgspec.Struct]) -> st.SearchStrategy[Any]:
     fields = {f.name: from_info(f.type) for f in info.fields}
     positive = {"price", "size"} if cls is c.Fill else set()
     fields |= {name: decimals(positive=True) for name in positive}
+    if cls is c.AdminResume:
+        # Its cross-field rules: a resume says why, and never resumes into HALTED.
+        fields["reason"] = fields["reason"].filter(str.strip)
+        fields["to"] = st.sampled_from([c.TradingState.ACTIVE, c.TradingState.REDUCING])
     return st.fixed_dictionaries(fields).map(lambda kw: cls(**kw))
 
 
@@ -141,5 +145,17 @@ GATE_MESSAGE_TYPES: tuple[type[msgspec.Struct], ...] = (
     c.Fill,
     c.GateState,
     c.QueryReply,
+    c.Error,
+)
+ADMIN_REQUEST_TYPES: tuple[type[msgspec.Struct], ...] = (
+    c.AdminStatus,
+    c.AdminHalt,
+    c.AdminResume,
+    c.AdminReloadConfig,
+    c.AdminReloadRules,
+)
+ADMIN_REPLY_TYPES: tuple[type[msgspec.Struct], ...] = (
+    c.AdminAck,
+    c.AdminStatusReply,
     c.Error,
 )

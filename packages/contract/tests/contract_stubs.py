@@ -88,7 +88,7 @@ COID = "3f1c6a52-9d8e-5b1f-a0c4-7e2d9b6f1a30"
 INTENT = "mr.BTC-USD.1764614400.1"
 
 # One example per message type, named for its golden file.
-EXAMPLES: dict[str, c.AgentMessage | c.GateMessage] = {
+EXAMPLES: dict[str, c.AgentMessage | c.GateMessage | c.AdminRequest | c.AdminReply] = {
     "hello": c.Hello(
         protocol_version=1, agent_id="agent-1", capabilities=("heartbeat.v1",), sent_ns=T0
     ),
@@ -209,6 +209,34 @@ EXAMPLES: dict[str, c.AgentMessage | c.GateMessage] = {
         field="$.reason.x",
         fatal=False,
     ),
+    "admin_status": c.AdminStatus(request_id="adm-0001"),
+    "admin_halt": c.AdminHalt(
+        request_id="adm-0002", operator="alice", reason="exchange status page reports degraded"
+    ),
+    "admin_resume": c.AdminResume(
+        request_id="adm-0003",
+        operator="alice",
+        reason="venue healthy again; book verified empty",
+        to=c.TradingState.REDUCING,
+    ),
+    "admin_reload_config": c.AdminReloadConfig(request_id="adm-0004", operator="alice"),
+    "admin_reload_rules": c.AdminReloadRules(request_id="adm-0005", operator="alice"),
+    "admin_ack": c.AdminAck(
+        request_id="adm-0002", ok=True, message="halted; cancelling 2 open orders"
+    ),
+    "admin_status_reply": c.AdminStatusReply(
+        request_id="adm-0001",
+        state=c.TradingState.HALTED,
+        cause="operator alice: exchange status page reports degraded",
+        since_ns=T0 + 9_000_000_000,
+        agent_connected=True,
+        last_heartbeat_ns=T0 + 9_500_000_000,
+        open_orders=2,
+        unknown_orders=0,
+        config_hash="9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        rules_hash="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        as_of_ns=T0 + 10_000_000_000,
+    ),
 }
 
 
@@ -216,3 +244,15 @@ def is_agent_message(message: msgspec.Struct) -> bool:
     return isinstance(
         message, c.Hello | c.Heartbeat | c.PlaceOrder | c.CancelOrder | c.CancelAll | c.Query
     )
+
+
+def is_admin_request(message: msgspec.Struct) -> bool:
+    return isinstance(
+        message,
+        c.AdminStatus | c.AdminHalt | c.AdminResume | c.AdminReloadConfig | c.AdminReloadRules,
+    )
+
+
+def is_admin_reply(message: msgspec.Struct) -> bool:
+    # `Error` is a reply on both sockets; its golden file is decoded as a gate message.
+    return isinstance(message, c.AdminAck | c.AdminStatusReply)

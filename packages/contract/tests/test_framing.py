@@ -92,3 +92,12 @@ def test_read_frame_when_socket_closes_inside_header_then_truncated() -> None:
     """A peer that hangs up mid-header produces TruncatedFrame."""
     with pytest.raises(c.TruncatedFrame, match="2 header bytes"):
         asyncio.run(_read_all(b"\x00\x00"))
+
+
+def test_frame_decoder_when_body_arrives_in_two_chunks_then_one_body() -> None:
+    """A header and half a body, then the other half, give exactly one body."""
+    framed = c.frame(b"0123456789")
+    decoder = c.FrameDecoder()
+    assert decoder.feed(framed[:7]) == []
+    assert decoder.feed(framed[7:]) == [b"0123456789"]
+    decoder.close()

@@ -6,8 +6,13 @@ import msgspec
 import pytest
 
 import trading_contract as c
-from contract_strategies import AGENT_MESSAGE_TYPES, GATE_MESSAGE_TYPES
-from contract_stubs import EXAMPLES, is_agent_message
+from contract_strategies import (
+    ADMIN_REPLY_TYPES,
+    ADMIN_REQUEST_TYPES,
+    AGENT_MESSAGE_TYPES,
+    GATE_MESSAGE_TYPES,
+)
+from contract_stubs import EXAMPLES, is_admin_reply, is_admin_request, is_agent_message
 
 GOLDEN = Path(__file__).parent / "golden" / f"v{c.PROTOCOL_VERSION}"
 
@@ -15,6 +20,10 @@ GOLDEN = Path(__file__).parent / "golden" / f"v{c.PROTOCOL_VERSION}"
 def _decode(message: msgspec.Struct, body: bytes) -> msgspec.Struct:
     if is_agent_message(message):
         return c.decode_agent_message(body)
+    if is_admin_request(message):
+        return c.decode_admin_request(body)
+    if is_admin_reply(message):
+        return c.decode_admin_reply(body)
     return c.decode_gate_message(body)
 
 
@@ -38,11 +47,12 @@ def test_golden_when_listed_then_every_file_has_an_example() -> None:
 
 
 def test_golden_when_listed_then_every_message_type_is_covered() -> None:
-    """Every message of both directions, and every query result, has a golden example."""
+    """Every message of both protocols and directions, and every query result, has one."""
     covered = {type(m) for m in EXAMPLES.values()}
     results = {type(m.result) for m in EXAMPLES.values() if isinstance(m, c.QueryReply)}
     verdicts = {type(m.verdict) for m in EXAMPLES.values() if isinstance(m, c.Decision)}
     assert set(AGENT_MESSAGE_TYPES) | set(GATE_MESSAGE_TYPES) <= covered
+    assert set(ADMIN_REQUEST_TYPES) | set(ADMIN_REPLY_TYPES) <= covered
     assert results == {
         c.PositionsResult,
         c.BalancesResult,

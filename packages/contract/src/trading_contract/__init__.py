@@ -1,13 +1,26 @@
 """trading_contract: the only code the agent and the gate share (besides the venue's).
 
-Protocol v1 message types, the strict codec, length-prefixed framing and version
-negotiation. Pure: no sockets, clocks or logging; framing reads through a callable
-the caller passes in.
+Protocol v1 message types of the agent and admin sockets, the strict codec,
+length-prefixed framing and version negotiation. Pure: no sockets, clocks or logging;
+framing reads through a callable the caller passes in.
 """
 
 from typing import Final
 
+from trading_contract.admin import (
+    AdminAck,
+    AdminHalt,
+    AdminReloadConfig,
+    AdminReloadRules,
+    AdminReply,
+    AdminRequest,
+    AdminResume,
+    AdminStatus,
+    AdminStatusReply,
+)
 from trading_contract.codec import (
+    decode_admin_reply,
+    decode_admin_request,
     decode_agent_message,
     decode_gate_message,
     encode,
@@ -103,8 +116,22 @@ GATE_MESSAGE_TAGS: Final = (
     "query_reply",
     "error",
 )
+ADMIN_REQUEST_TAGS: Final = (
+    "admin_status",
+    "admin_halt",
+    "admin_resume",
+    "admin_reload_config",
+    "admin_reload_rules",
+)
+ADMIN_REPLY_TAGS: Final = (
+    "admin_ack",
+    "admin_status_reply",
+    "error",
+)
 
 __all__ = [
+    "ADMIN_REPLY_TAGS",
+    "ADMIN_REQUEST_TAGS",
     "AGENT_MESSAGE_TAGS",
     "DECIMAL_PATTERN",
     "FRAME_HEADER_BYTES",
@@ -112,6 +139,15 @@ __all__ = [
     "MAX_FRAME_BYTES",
     "PROTOCOL_VERSION",
     "Accepted",
+    "AdminAck",
+    "AdminHalt",
+    "AdminReloadConfig",
+    "AdminReloadRules",
+    "AdminReply",
+    "AdminRequest",
+    "AdminResume",
+    "AdminStatus",
+    "AdminStatusReply",
     "AgentId",
     "AgentMessage",
     "Balance",
@@ -174,6 +210,8 @@ __all__ = [
     "VersionMismatch",
     "Welcome",
     "body_length",
+    "decode_admin_reply",
+    "decode_admin_request",
     "decode_agent_message",
     "decode_gate_message",
     "decode_hello",

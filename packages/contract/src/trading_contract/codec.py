@@ -20,6 +20,7 @@ from typing import Final, NoReturn, TypeVar, cast
 
 import msgspec
 
+from trading_contract.admin import AdminReply, AdminRequest
 from trading_contract.errors import (
     DuplicateKey,
     FrameTooLarge,
@@ -33,12 +34,18 @@ from trading_contract.messages import AgentMessage, Error, GateMessage
 from trading_contract.version import MAX_FRAME_BYTES
 from trading_contract.wire_decimals import mirror_decoder
 
-_M = TypeVar("_M", AgentMessage, GateMessage, AgentMessage | GateMessage)
+_AnyMessage = AgentMessage | GateMessage | AdminRequest | AdminReply
+
+_M = TypeVar("_M", AgentMessage, GateMessage, AdminRequest, AdminReply, _AnyMessage)
 
 _encoder: Final = msgspec.json.Encoder()
 _agent_decoder: Final = msgspec.json.Decoder(AgentMessage)
 _gate_decoder: Final = msgspec.json.Decoder(GateMessage)
-_any_decoder: Final = msgspec.json.Decoder(AgentMessage | GateMessage)
+_admin_request_decoder: Final = msgspec.json.Decoder(AdminRequest)
+_admin_reply_decoder: Final = msgspec.json.Decoder(AdminReply)
+# One union of every message of both protocols: their tags are disjoint, so encode can
+# check any message without being told which protocol it belongs to.
+_any_decoder: Final = msgspec.json.Decoder(_AnyMessage)
 
 _AT_PATH: Final = re.compile(r" - at `(\$[^`]*)`$")
 _UNKNOWN_FIELD: Final = re.compile(r"^Object contains unknown field `([^`]*)`")
@@ -65,7 +72,25 @@ def decode_gate_message(body: bytes) -> GateMessage:
     return _decode(body, _gate_decoder)
 
 
-def encode(message: AgentMessage | GateMessage) -> bytes:
+def decode_admin_request(body: bytes) -> AdminRequest:
+    """Decode a frame body the console sent on the admin socket.
+
+    Raises:
+        ProtocolError: one subclass per failure, naming the field (see errors.py).
+    """
+    return _decode(body, _admin_request_decoder)
+
+
+def decode_admin_reply(body: bytes) -> AdminReply:
+    """Decode a frame body the gate sent on the admin socket.
+
+    Raises:
+        ProtocolError: one subclass per failure, naming the field (see errors.py).
+    """
+    return _decode(body, _admin_reply_decoder)
+
+
+def encode(message: _AnyMessage) -> bytes:
     """Encode a message to its JSON frame body, checking it as the peer will.
 
     Raises:
