@@ -31,6 +31,7 @@ from trading_contract import (
     TradeId,
     VenueOrderId,
 )
+from trading_gate.core.context import ProductRules, ReferenceMid
 
 
 class ExchangeError(Exception):
@@ -119,6 +120,18 @@ class VenueBalance(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
     available: Decimal
     hold: Decimal
+
+
+class MarketView(Protocol):
+    """What the gate knows of the market right now, from its own feed (in memory)."""
+
+    def reference_mid(self, product_id: ProductId) -> ReferenceMid | None:
+        """The latest mid and when the gate observed it (wall ns); None if never seen."""
+        ...
+
+    def product_rules(self, product_id: ProductId) -> ProductRules | None:
+        """The venue's increments, size bounds and flags; None if the venue lacks it."""
+        ...
 
 
 class ExchangePort(Protocol):

@@ -6,7 +6,13 @@ Coinbase-protocol server arrive with their issues. This package imports nothing 
 ours: the gate's paper adapter translates its own types to these.
 """
 
-from trading_sim.bars import HEADER, BarFileError, read_bars
+from trading_sim.bars import (
+    BUNDLED_PRODUCTS,
+    HEADER,
+    BarFileError,
+    bundled_bars_path,
+    read_bars,
+)
 from trading_sim.matching import (
     COINBASE_ADVANCED_SPOT,
     DEFAULT_PRODUCTS,
@@ -54,6 +60,7 @@ from trading_sim.matching import (
 )
 
 __all__ = [
+    "BUNDLED_PRODUCTS",
     "COINBASE_ADVANCED_SPOT",
     "DEFAULT_PRODUCTS",
     "HEADER",
@@ -93,6 +100,7 @@ __all__ = [
     "Trigger",
     "account_balances",
     "apply",
+    "bundled_bars_path",
     "cancel",
     "expire",
     "new_state",

@@ -11,6 +11,7 @@ import itertools
 import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -92,3 +93,18 @@ def _decimal(text: str) -> Decimal:
 def _smallest_step(rows: Sequence[tuple[int, int, Sequence[str]]]) -> int | None:
     steps = [b[1] - a[1] for a, b in itertools.pairwise(rows)]
     return min(steps) if steps else None
+
+
+def bundled_bars_path(product_id: str) -> Path:
+    """The bundled two-week 15-minute sample of `product_id` (BTC-USD, ETH-USD, SOL-USD).
+
+    Raises:
+        FileNotFoundError: no sample is bundled for that product.
+    """
+    path = Path(str(resources.files("trading_sim") / "data" / f"{product_id}_15m_sample.csv.gz"))
+    if not path.is_file():
+        raise FileNotFoundError(f"no bundled bars for {product_id}")
+    return path
+
+
+BUNDLED_PRODUCTS: Final = ("BTC-USD", "ETH-USD", "SOL-USD")

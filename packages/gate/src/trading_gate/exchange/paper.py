@@ -38,6 +38,7 @@ from trading_contract import (
     VenueOrderId,
 )
 from trading_gate.core.clock import Clock
+from trading_gate.core.context import ProductRules, ReferenceMid
 from trading_gate.ports import (
     CancelResult,
     OrderRequest,
@@ -97,6 +98,10 @@ _DONE_REASONS: Final = {
     sim.OrderStatus.EXPIRED: "NOT_ALLOWED_TO_CANCEL",
     sim.OrderStatus.REJECTED: "NOT_ALLOWED_TO_CANCEL",
 }
+
+
+# The paper venue has no upper size bound of its own; the gate's limits bind long before.
+_BASE_MAX_SIZE: Final = Decimal(10) ** 9
 
 
 def _to_sim(request: OrderRequest, venue_order_id: VenueOrderId, now_ns: int) -> sim.SimOrder:
@@ -188,6 +193,7 @@ class PaperExchange:
         self._clock = clock
         self._config = config or PaperConfig()
         self._state = sim.new_state(self._config.engine, self._config.starting_balances)
+        self._mids: dict[ProductId, ReferenceMid] = {}
         # Seeded so fills replay exactly; nothing here is a secret.
         self._rng = random.Random(self._config.seed)  # noqa: S311
         self._orders: dict[VenueOrderId, sim.SimOrder] = {}
@@ -210,6 +216,25 @@ class PaperExchange:
         self._pump()
         self._state, events = sim.on_bar(self._state, bar, self._rng)
         self._record(events)
+        product_id = ProductId(bar.product_id)
+        self._mids[product_id] = ReferenceMid(mid=bar.close, observed_ns=self._clock.now_ns())
+
+    def reference_mid(self, product_id: ProductId) -> ReferenceMid | None:
+        """The last bar's close as the mid, observed when the bar was fed (MarketView)."""
+        return self._mids.get(product_id)
+
+    def product_rules(self, product_id: ProductId) -> ProductRules | None:
+        """The engine's listing of the product as venue rules (MarketView)."""
+        spec = self._config.engine.product(product_id)
+        if spec is None:
+            return None
+        return ProductRules(
+            base_increment=spec.base_increment,
+            quote_increment=spec.quote_increment,
+            price_increment=spec.price_increment,
+            base_min_size=spec.base_increment,
+            base_max_size=_BASE_MAX_SIZE,
+        )
 
     def feed(self, bars: Iterable[sim.Bar]) -> None:
         """Feed bars in order; advancing the clock between them is the caller's job.

@@ -1,0 +1,288 @@
+"""The gate's composition root: files, secrets, the live clock, servers, one TaskGroup.
+
+Start-up, in order: scrub credential variables from the environment; load and check
+safety.yaml; verify the audit chain against its anchor (refuse to start on a broken
+chain); open gate.db; build the exchange; bind the sockets; reconcile; then serve.
+Every long-lived task runs in one TaskGroup, so a dead task ends the process (crash-only;
+a supervisor restarts it and the next start reconciles).
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import trading_sim as sim
+from trading_contract import GateMessage
+from trading_gate import journal
+from trading_gate.audit import AuditLog, open_audit_db, verify_audit
+from trading_gate.config import ConfigError, load_config
+from trading_gate.core.deadman import DeadManAction
+from trading_gate.core.trading_state import Cause
+from trading_gate.exchange import PaperConfig, PaperExchange
+from trading_gate.handlers import AgentSession, ConsoleSession
+from trading_gate.ipc_server import AdminServer, AgentServer, ServerConfig
+from trading_gate.secrets import scrub_environment
+from trading_gate.service import Gate
+from trading_gate.watchdog import DeadMansWatchdog, HaltLatch
+
+log = logging.getLogger("trading_gate")
+
+# The gate's UUIDv5 namespace for client order ids (fixed: replays must map the same).
+GATE_NAMESPACE: Final = uuid.UUID("6f1d7d3c-4b0e-5f7a-9a51-3c2d1e0f9b84")
+SYNC_INTERVAL_S: Final = 0.25
+KILL_FILE: Final = "KILL"
+
+
+class SystemClock:
+    """The one live clock of the process."""
+
+    def now_ns(self) -> int:
+        return time.time_ns()
+
+    def monotonic_ns(self) -> int:
+        return time.monotonic_ns()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    config_path: Path
+    data_dir: Path
+    exchange: str = "paper"
+    bar_seconds: float = 1.0  # wall seconds per replayed bar (paper)
+    starting_usd: Decimal = Decimal("10000")
+    duration_s: float | None = None
+    frame_deadline_s: float = 2.0
+    idle_timeout_s: float = 30.0
+
+
+class StartupError(Exception):
+    """The gate refuses to start; the message says what to fix."""
+
+
+def run(options: RunOptions) -> int:
+    """Run the gate until SIGINT/SIGTERM (or `duration_s`); the process's exit code."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    removed = scrub_environment(os.environ)
+    if removed:
+        log.warning("removed credential variables from the environment: %s", ", ".join(removed))
+    try:
+        return asyncio.run(_serve(options))
+    except StartupError as exc:
+        print(f"trading-gate: not started: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+
+
+async def _serve(options: RunOptions) -> int:
+    try:
+        loaded = load_config(options.config_path)
+    except ConfigError as exc:
+        raise StartupError(f"{options.config_path} is not valid:\n{exc}") from None
+    if options.exchange != "paper":
+        raise StartupError(
+            f"exchange {options.exchange!r} is not available yet; use --exchange paper "
+            "(the Coinbase adapter arrives with the Coinbase issue)"
+        )
+    data = options.data_dir
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    db_path, anchor_path = data / "gate.db", data / "audit.anchor"
+    if db_path.exists():
+        report = verify_audit(db_path, anchor_path if anchor_path.exists() else None)
+        if not report.ok:
+            problems = "\n".join(p.message for p in report.problems[:10])
+            raise StartupError(f"the audit chain in {db_path} does not verify:\n{problems}")
+    clock = SystemClock()
+    conn = open_audit_db(db_path)
+    journal.create_tables(conn)
+    audit = AuditLog(conn, anchor_path=anchor_path)
+    exchange = PaperExchange(clock, PaperConfig(starting_balances={"USD": options.starting_usd}))
+    latch = HaltLatch()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            gate = _build(options, loaded, exchange, audit, conn, clock, latch, tasks)
+            await gate.run(tasks)
+    finally:
+        audit.close(ts_wall_ns=clock.now_ns())
+        conn.close()
+    return 0
+
+
+def _build(*args: Any) -> "GateProcess":
+    return GateProcess(*args)
+
+
+class GateProcess:
+    """Wires the Gate to its sockets, its watchdog, its market replay and its signals."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        loaded: Any,
+        exchange: PaperExchange,
+        audit: AuditLog,
+        conn: Any,
+        clock: SystemClock,
+        latch: HaltLatch,
+        tasks: asyncio.TaskGroup,
+    ) -> None:
+        self._options = options
+        self._exchange = exchange
+        self._clock = clock
+        self._latch = latch
+        self._tasks = tasks
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._outbox: asyncio.Queue[GateMessage] = asyncio.Queue()
+        self.gate = Gate(
+            config=loaded,
+            exchange=exchange,
+            market=exchange,
+            audit=audit,
+            conn=conn,
+            clock=clock,
+            namespace=GATE_NAMESPACE,
+            latch=latch,
+            spawn=self._spawn,
+            alert=self._alert,
+            starting_cash_usd=options.starting_usd,
+        )
+        self.gate.push = self._enqueue
+        timeout_s = float(loaded.config.dead_man.heartbeat_timeout_s)
+        self.watchdog = DeadMansWatchdog(timeout_s=timeout_s, on_fire=self._dead_man_fired)
+        self.agent = AgentSession(self.gate, self.watchdog, gate_id="gate-1")
+        run_dir = options.data_dir / "run"
+        self.agent_server = AgentServer(_server_config(options, run_dir / "agent.sock"), self.agent)
+        self.admin_server = AdminServer(
+            _server_config(options, run_dir / "admin.sock"), ConsoleSession(self.gate, self.agent)
+        )
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, object]) -> None:
+        self._tasks.create_task(coroutine)
+
+    def _enqueue(self, message: GateMessage) -> bool:
+        self._outbox.put_nowait(message)
+        return True
+
+    def _alert(self, message: str) -> None:
+        log.critical("ALERT: %s", message)
+
+    def _dead_man_fired(self, actions: tuple[DeadManAction, ...]) -> None:
+        # Runs on the watchdog thread: trip the latch first, so no order passes even while
+        # the event loop is busy, then let the loop run the kill switch.
+        detail = "; ".join(
+            str(getattr(a, "detail", "") or getattr(a, "reason", "")) for a in actions
+        )
+        self._latch.trip(Cause.DEAD_MAN.value, detail, self._clock.now_ns())
+        self._loop.call_soon_threadsafe(self._spawn, self.gate.halt(Cause.DEAD_MAN, detail))
+
+    async def run(self, tasks: asyncio.TaskGroup) -> None:
+        self.agent_server.bind()
+        self.admin_server.bind()
+        problems = await self.gate.reconcile()
+        for problem in problems:
+            self._alert(f"reconciliation: {problem}")
+        self.watchdog.start()
+        serving = [
+            tasks.create_task(self.agent_server.serve_forever()),
+            tasks.create_task(self.admin_server.serve_forever()),
+            tasks.create_task(self._pump_outbox()),
+            tasks.create_task(self._sync_forever()),
+            tasks.create_task(self._replay_market()),
+            tasks.create_task(self._watch_kill_file()),
+        ]
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(signum, self._stop.set)
+        if self._options.duration_s is not None:
+            self._loop.call_later(self._options.duration_s, self._stop.set)
+        print(  # noqa: T201 - the supervisor waits for this line
+            f"trading-gate ready: state {self.gate.mode.state.value}; "
+            f"agent socket {self.agent_server_path}; admin socket {self.admin_server_path}",
+            flush=True,
+        )
+        await self._stop.wait()
+        log.info("stopping: cancelling every open order first")
+        report = await self.gate.shutdown()
+        log.info("open orders cancelled: verified empty = %s", report.verified_empty)
+        self.watchdog.stop()
+        for task in serving:
+            task.cancel()
+
+    @property
+    def agent_server_path(self) -> Path:
+        return self._options.data_dir / "run" / "agent.sock"
+
+    @property
+    def admin_server_path(self) -> Path:
+        return self._options.data_dir / "run" / "admin.sock"
+
+    async def _pump_outbox(self) -> None:
+        # One sender keeps pushed events in the order the gate produced them.
+        while True:
+            message = await self._outbox.get()
+            await self.agent_server.push(message)
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SYNC_INTERVAL_S)
+            await self.gate.sync()
+
+    async def _watch_kill_file(self) -> None:
+        kill_file = self._options.data_dir / KILL_FILE
+        while True:
+            await asyncio.sleep(0.2)
+            if kill_file.exists():
+                with contextlib.suppress(FileNotFoundError):
+                    kill_file.unlink()
+                await self.gate.halt(
+                    Cause.KILL_SWITCH, f"kill file {kill_file}", set_by="kill-file"
+                )
+
+    async def _replay_market(self) -> None:
+        """Paper mode: the bundled real candles, one bar per `bar_seconds`, as the market."""
+        series = {p: sim.read_bars(sim.bundled_bars_path(p), p) for p in sim.BUNDLED_PRODUCTS}
+        length = min(len(bars) for bars in series.values())
+        index = 0
+        while True:
+            for bars in series.values():
+                self._exchange.on_bar(_restamped(bars[index % length], index, length, bars))
+            index += 1
+            await self.gate.sync()
+            await asyncio.sleep(self._options.bar_seconds)
+
+
+def _server_config(options: RunOptions, path: Path) -> ServerConfig:
+    # Only the gate's own uid may connect: the socket is 0600 in a 0700 directory.
+    return ServerConfig(
+        socket_path=path,
+        allowed_uids=frozenset({os.getuid()}),
+        frame_deadline_s=options.frame_deadline_s,
+        idle_timeout_s=options.idle_timeout_s,
+        write_timeout_s=2.0,
+        max_protocol_errors=5,
+    )
+
+
+def _restamped(bar: sim.Bar, index: int, length: int, bars: list[sim.Bar]) -> sim.Bar:
+    # Looping the sample: each lap shifts time forward so bars stay in order.
+    lap = index // length
+    span = bars[-1].open_ns - bars[0].open_ns + (bars[1].open_ns - bars[0].open_ns)
+    if lap == 0:
+        return bar
+    import msgspec
+
+    shift = lap * span
+    close = None if bar.close_ns is None else bar.close_ns + shift
+    return msgspec.structs.replace(bar, open_ns=bar.open_ns + shift, close_ns=close)
