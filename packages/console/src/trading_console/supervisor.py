@@ -1,0 +1,89 @@
+"""Runs the system's processes as children, each with its own log, and stops them in order.
+
+Today it runs the gate (the only component built); the loopback exchange, the agent
+and the dashboard join as their issues land. Stopping sends SIGTERM and waits: the gate
+cancels every open order before it exits.
+"""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Final
+
+READY_TIMEOUT_S: Final = 30.0
+STOP_TIMEOUT_S: Final = 40.0
+
+
+class SupervisorError(Exception):
+    """A child did not start; the message says which and where its log is."""
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    log_path: Path
+    process: subprocess.Popen[str] | None = None
+    ready_line: str = ""
+    _log: IO[str] | None = field(default=None, repr=False)
+
+    def start(self, env: dict[str, str]) -> str:
+        """Start the child and wait for its line containing "ready"; return that line."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = self.log_path.open("a")
+        self.process = subprocess.Popen(  # noqa: S603 - argv is built by te, not a shell string
+            self.argv, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env
+        )
+        assert self.process.stdout is not None  # noqa: S101 - stdout=PIPE above
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
+            if ready:
+                line = self.process.stdout.readline()
+                if "ready" in line:
+                    self.ready_line = line.strip()
+                    return self.ready_line
+            if self.process.poll() is not None:
+                break
+        self.stop()
+        raise SupervisorError(f"{self.name} did not start; see {self.log_path}")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM, wait, then SIGKILL if it will not stop; the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        if self._log is not None:
+            self._log.close()
+        return self.process.returncode
+
+
+def gate_child(config: Path, data: Path, bar_seconds: float) -> Child:
+    gate = Path(sys.executable).parent / "trading-gate"
+    argv = [
+        str(gate), "run", "--config", str(config), "--data", str(data),
+        "--exchange", "paper", "--bar-seconds", str(bar_seconds),
+    ]  # fmt: skip
+    return Child(name="gate", argv=argv, log_path=data / "logs" / "gate.log")
+
+
+def minimal_env() -> dict[str, str]:
+    """The environment children get: only what they need, never credentials."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME")
+    return {k: v for k, v in os.environ.items() if k in keep}
