@@ -28,11 +28,11 @@ import msgspec
 from trading_contract import PlaceOrder
 from trading_gate.config import GateConfig
 from trading_gate.core import checks
-from trading_gate.core.checks import Check, Rejection
+from trading_gate.core.checks import Rejection, TermsCheck
 from trading_gate.core.context import CheckContext
 from trading_gate.core.throttle import SlidingWindow, admit
 
-CHECKS: Final[tuple[tuple[str, Check], ...]] = (
+CHECKS: Final[tuple[tuple[str, TermsCheck], ...]] = (
     ("trading_state", checks.check_trading_state),
     ("reduce_only", checks.check_reduce_only),
     ("product_allowed", checks.check_product_allowed),
@@ -74,17 +74,32 @@ class PolicyDecision(msgspec.Struct, frozen=True, kw_only=True):
         return tuple(o.rejection for o in self.outcomes if o.rejection and o.rejection.latch)
 
 
+# A passing outcome is the same frozen value on every order: built once, not per check.
+_PLAN: Final = tuple((name, check, CheckOutcome(name=name)) for name, check in CHECKS)
+
+
 def decide(order: PlaceOrder, ctx: CheckContext, config: GateConfig) -> PolicyDecision:
-    """Run every check on `order` and return the verdict with all outcomes."""
+    """Run every check on `order` and return the verdict with all outcomes.
+
+    What several checks derive from the order is computed once, after the order values
+    pass, and handed to each check; a check called alone computes the same itself.
+    """
     invalid = checks.check_order_values(order, ctx, config)
     if invalid is not None:
         outcome = CheckOutcome(name="order_values", rejection=invalid)
         return PolicyDecision(rejection=invalid, outcomes=(outcome,), order_window=ctx.order_window)
-    outcomes = tuple(
-        CheckOutcome(name=name, rejection=check(order, ctx, config)) for name, check in CHECKS
-    )
-    first = next((o.rejection for o in outcomes if o.rejection is not None), None)
+    terms = checks.order_terms(order, ctx)
+    first: Rejection | None = None
+    outcomes: list[CheckOutcome] = []
+    for name, check, passed in _PLAN:
+        rejection = check(order, ctx, config, terms)
+        if rejection is None:
+            outcomes.append(passed)
+            continue
+        outcomes.append(CheckOutcome(name=name, rejection=rejection))
+        if first is None:
+            first = rejection
     window = ctx.order_window
     if first is None:
         _, window = admit(window, ctx.order_window_now_ns)
-    return PolicyDecision(rejection=first, outcomes=outcomes, order_window=window)
+    return PolicyDecision(rejection=first, outcomes=tuple(outcomes), order_window=window)
