@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 import uuid
@@ -21,11 +22,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
+import msgspec
+
 import trading_sim as sim
 from trading_contract import GateMessage
 from trading_gate import journal
 from trading_gate.audit import AuditLog, open_audit_db, verify_audit
-from trading_gate.config import ConfigError, load_config
+from trading_gate.config import ConfigError, LoadedConfig, load_config
 from trading_gate.core.deadman import DeadManAction
 from trading_gate.core.trading_state import Cause
 from trading_gate.exchange import PaperConfig, PaperExchange
@@ -112,16 +115,12 @@ async def _serve(options: RunOptions) -> int:
     latch = HaltLatch()
     try:
         async with asyncio.TaskGroup() as tasks:
-            gate = _build(options, loaded, exchange, audit, conn, clock, latch, tasks)
-            await gate.run(tasks)
+            process = GateProcess(options, loaded, exchange, audit, conn, clock, latch, tasks)
+            await process.run(tasks)
     finally:
         audit.close(ts_wall_ns=clock.now_ns())
         conn.close()
     return 0
-
-
-def _build(*args: Any) -> "GateProcess":
-    return GateProcess(*args)
 
 
 class GateProcess:
@@ -130,10 +129,10 @@ class GateProcess:
     def __init__(
         self,
         options: RunOptions,
-        loaded: Any,
+        loaded: LoadedConfig,
         exchange: PaperExchange,
         audit: AuditLog,
-        conn: Any,
+        conn: sqlite3.Connection,
         clock: SystemClock,
         latch: HaltLatch,
         tasks: asyncio.TaskGroup,
@@ -281,8 +280,6 @@ def _restamped(bar: sim.Bar, index: int, length: int, bars: list[sim.Bar]) -> si
     span = bars[-1].open_ns - bars[0].open_ns + (bars[1].open_ns - bars[0].open_ns)
     if lap == 0:
         return bar
-    import msgspec
-
     shift = lap * span
     close = None if bar.close_ns is None else bar.close_ns + shift
     return msgspec.structs.replace(bar, open_ns=bar.open_ns + shift, close_ns=close)
