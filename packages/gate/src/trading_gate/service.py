@@ -106,6 +106,9 @@ class Latch(Protocol):
     @property
     def tripped(self) -> bool: ...
 
+    @property
+    def cause(self) -> str | None: ...
+
     def trip(self, cause: str, detail: str, at_ns: int) -> bool: ...
 
     def reset(self) -> None: ...
@@ -257,7 +260,8 @@ class Gate:
             return msgspec.structs.replace(prior, request_id=message.request_id)
         now, mono = self._clock.now_ns(), self._clock.monotonic_ns()
         if self._latch.tripped and self.mode.state is not TradingState.HALTED:
-            self._set_mode(escalate(self.mode, TradingState.HALTED, Cause.DEAD_MAN, now))
+            # The watchdog tripped the latch off the loop; the journal catches up here.
+            self._set_mode(escalate(self.mode, TradingState.HALTED, self._latch_cause(), now))
         ctx = self._context(now, mono)
         verdict = decide(message, ctx, self._config.config)
         outcomes = [msgspec.to_builtins(o) for o in verdict.outcomes]
@@ -773,6 +777,12 @@ class Gate:
             rng=self._rng,
             on_alert=self._alert,
         )
+
+    def _latch_cause(self) -> Cause:
+        try:
+            return Cause(self._latch.cause or Cause.OPERATOR.value)
+        except ValueError:
+            return Cause.OPERATOR
 
     def _trip_for_shutdown(self) -> None:
         self._latch.trip("shutdown", "gate stopping", self._clock.now_ns())
