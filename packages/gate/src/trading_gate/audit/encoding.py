@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 
@@ -21,6 +21,7 @@ __all__ = [
     "GENESIS_HASH",
     "INT64_MAX",
     "canonical_json",
+    "canonical_json_reference",
     "digest",
     "row_hash",
 ]
@@ -40,6 +41,12 @@ _MAX_DEPTH: Final = 32
 def canonical_json(payload: Mapping[str, object]) -> bytes:
     """Encode a payload deterministically: sorted keys, no whitespace, NFC strings.
 
+    The same bytes, and the same errors, as `canonical_json_reference`. A payload made
+    only of plain ``dict``, ``list``, ``tuple``, ``str`` (already NFC), 64-bit ``int``,
+    ``bool``, ``None`` and finite ``Decimal``, nested at most 32 deep, is encoded
+    directly by msgspec; anything else (including every input that is refused) goes
+    through the reference walk, which produces the output or the error.
+
     Allowed values: str, int (64-bit), bool, None, finite Decimal (as its string), lists
     and tuples (as lists), and mappings with str keys.
 
@@ -48,9 +55,101 @@ def canonical_json(payload: Mapping[str, object]) -> bytes:
             two keys equal after NFC, a lone surrogate, nesting deeper than 32, or any
             other type. The message names the path, e.g. ``payload['fills'][0]``.
     """
+    if type(payload) is dict and _plain_dict(payload, 0):
+        out = _encode_plain(payload)
+        # ASCII output means every key and string is ASCII, hence NFC: msgspec writes every
+        # character from U+0080 up as its raw UTF-8, never as an escape.
+        if out is not None and (out.isascii() or _text_is_nfc(payload)):
+            return out
+    return canonical_json_reference(payload)
+
+
+def canonical_json_reference(payload: Mapping[str, object]) -> bytes:
+    """`canonical_json` by a full walk that copies and checks every value.
+
+    The reference for the fast path in `canonical_json`, and its fallback: whenever the
+    fast path is unsure, this walk gives the bytes or raises the error.
+
+    Raises:
+        InvalidAuditInput: as `canonical_json`.
+    """
     if not isinstance(payload, Mapping):
         raise InvalidAuditInput(f"payload: a mapping is required, not {type(payload).__name__}")
-    return msgspec.json.encode(_canonical(payload, "payload", 0), order="sorted")
+    return _encode(_canonical(payload, "payload", 0), order="sorted")
+
+
+# ---------------------------------------------------------------- fast path
+#
+# `_plain_dict` answers one question: is this value built only from exact
+# types that msgspec encodes exactly as the reference walk's copy of it would be encoded?
+# Exact types only (``type(x) is``), so subclasses (StrEnum, IntEnum, OrderedDict, ...)
+# and everything msgspec would encode on its own (bytes, sets, datetimes, dataclasses,
+# Structs, enums, ...) take the reference walk. For a plain value the reference copy is
+# the same tree: NFC strings are unchanged, distinct NFC keys cannot collide, ints are
+# ints, a tuple and a list encode alike, and msgspec writes a Decimal as ``str(d)``,
+# exactly as the reference does. The walk builds no paths and copies nothing.
+
+_encode: Final = msgspec.json.encode
+_is_normalized: Final = unicodedata.is_normalized
+
+
+def _encode_plain(payload: dict[str, object]) -> bytes | None:
+    try:
+        return _encode(payload, order="sorted")
+    except (msgspec.EncodeError, ValueError, TypeError, OverflowError):
+        # e.g. a lone surrogate (UnicodeEncodeError): the reference walk says why.
+        return None
+
+
+def _plain_dict(value: dict[Any, Any], depth: int) -> bool:
+    # ``value`` sits at ``depth``, so its items at depth + 1: the reference refuses any
+    # value deeper than _MAX_DEPTH, so a non-empty container at _MAX_DEPTH is not plain.
+    # Strings are only typed here; whether they are NFC is checked later.
+    if depth >= _MAX_DEPTH and value:
+        return False
+    for key in value:
+        if type(key) is not str:
+            return False
+    return _plain_values(value.values(), depth + 1)
+
+
+def _plain_seq(value: list[Any] | tuple[Any, ...], depth: int) -> bool:
+    if depth >= _MAX_DEPTH and value:
+        return False
+    return _plain_values(value, depth + 1)
+
+
+def _plain_values(values: Iterable[Any], depth: int) -> bool:
+    for item in values:
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            plain = _INT64_MIN <= item <= INT64_MAX
+        elif kind is dict:
+            plain = _plain_dict(item, depth)
+        elif kind is list or kind is tuple:
+            plain = _plain_seq(item, depth)
+        else:
+            plain = kind is Decimal and item.is_finite()
+        if not plain:
+            return False
+    return True
+
+
+def _text_is_nfc(value: Any) -> bool:
+    """Every key and string in a plain value is NFC (only after `_plain_dict` passed)."""
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _is_normalized("NFC", value)
+    if kind is dict:
+        return all(_text_is_nfc(key) and _text_is_nfc(item) for key, item in value.items())
+    if kind is list or kind is tuple:
+        return all(_text_is_nfc(item) for item in value)
+    return True
+
+
+# ---------------------------------------------------------------- reference walk
 
 
 def _canonical(value: object, path: str, depth: int) -> object:
