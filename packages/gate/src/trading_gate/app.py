@@ -34,7 +34,7 @@ from trading_gate.core.trading_state import Cause
 from trading_gate.exchange import PaperConfig, PaperExchange
 from trading_gate.handlers import AgentSession, ConsoleSession
 from trading_gate.ipc_server import AdminServer, AgentServer, ServerConfig
-from trading_gate.secrets import scrub_environment
+from trading_gate.secrets import KeyFileError, read_key_file, scrub_environment
 from trading_gate.service import Gate
 from trading_gate.watchdog import DeadMansWatchdog, HaltLatch
 
@@ -99,6 +99,7 @@ async def _serve(options: RunOptions) -> int:
             f"exchange {options.exchange!r} is not available yet; use --exchange paper "
             "(the Coinbase adapter arrives with the Coinbase issue)"
         )
+    _check_key(Path(loaded.config.keys.key_file), required=options.exchange != "paper")
     data = options.data_dir
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     db_path, anchor_path = data / "gate.db", data / "audit.anchor"
@@ -121,6 +122,18 @@ async def _serve(options: RunOptions) -> int:
         audit.close(ts_wall_ns=clock.now_ns())
         conn.close()
     return 0
+
+
+def _check_key(path: Path, *, required: bool) -> None:
+    """Read and check the key file: required for a real venue; on paper, checked only if
+    one is configured and present, so an unsafe key is found before it is ever needed.
+    The key itself stays in a masked Secret and is dropped: paper never signs."""
+    if not required and not path.exists():
+        return
+    try:
+        read_key_file(path)
+    except KeyFileError as exc:
+        raise StartupError(str(exc)) from None
 
 
 class GateProcess:

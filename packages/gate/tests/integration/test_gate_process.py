@@ -263,3 +263,45 @@ def test_gate_when_secrets_in_environment_then_no_artefact_contains_them(tmp_pat
     for path in artefacts:
         assert canary.encode() not in path.read_bytes(), path
     assert canary.encode() in environ  # the test really planted it
+
+
+def _canary_key(root: Path, canary: str, mode: int = 0o600) -> Path:
+    keys = root / "keys"
+    keys.mkdir(mode=0o700)
+    keys.chmod(0o700)
+    key = keys / "cdp_api_key.json"
+    pem = f"-----BEGIN EC PRIVATE KEY-----\\n{canary}\\n-----END EC PRIVATE KEY-----\\n"
+    key.write_text(f'{{"name": "organizations/o/apiKeys/{canary}-name", "privateKey": "{pem}"}}')
+    key.chmod(mode)
+    return key
+
+
+def test_gate_when_key_file_holds_a_canary_then_no_artefact_contains_it(tmp_path: Path) -> None:
+    """The key is read and checked at start; orders, a halt, errors and the stop leave it
+    in no log, audit row, anchor or output."""
+    canary = "canary-key-9b41d7e2"
+    key = _canary_key(tmp_path, canary)
+    with running_gate(tmp_path, keys={"key_file": str(key)}) as gate:
+        agent = AgentClient(gate.agent_socket)
+        try:
+            agent.place("with-key")
+            agent.place("refused", size=Decimal("5"))
+            agent.send_raw(c.frame(b"{broken"))
+            agent.await_reply(c.Error)
+            gate.admin(c.AdminHalt(request_id="t-halt", operator="tester", reason="canary"))
+        finally:
+            agent.close()
+    artefacts = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent.name != "keys"]
+    assert any(p.name == "gate.db" for p in artefacts)
+    for path in artefacts:
+        assert canary.encode() not in path.read_bytes(), path
+
+
+def test_gate_when_key_file_unsafe_then_refuses_to_start_without_quoting_it(tmp_path: Path) -> None:
+    """A key readable by others stops the gate at start, with the fix and not the key."""
+    canary = "canary-key-1f0e6a3c"
+    key = _canary_key(tmp_path, canary, mode=0o644)
+    config = write_config(tmp_path / "safety.yaml", keys={"key_file": str(key)})
+    with pytest.raises(AssertionError, match="chmod 600") as refused:
+        GateProcess(tmp_path, config=config).start()
+    assert canary not in str(refused.value)
