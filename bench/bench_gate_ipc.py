@@ -37,7 +37,6 @@ That is why both are measured. Target: p99(gate) <= 2x p99(floor).
 import argparse
 import asyncio
 import shutil
-import socket
 import sqlite3
 import statistics
 import sys
@@ -121,16 +120,6 @@ def order_frame(run: int, i: int) -> tuple[bytes, str]:
     return c.frame(c.encode(message)), request_id
 
 
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise EOFError("the gate closed the connection")
-        data += chunk
-    return bytes(data)
-
-
 def _verdict(decision: c.Decision) -> str:
     verdict = decision.verdict
     return "approved" if isinstance(verdict, c.Accepted) else f"rejected {verdict.code.value}"
@@ -144,7 +133,9 @@ def _order_trips(agent: AgentClient, n: int, run: int, result: GateRun) -> None:
         start = clock()
         agent.send_raw(request)
         while True:
-            body = _exactly(sock, c.body_length(_exactly(sock, c.FRAME_HEADER_BYTES)))
+            body = c.recv_frame(sock.recv)
+            if body is None:
+                raise EOFError("the gate closed the connection")
             end = clock()
             message = c.decode_gate_message(body)
             if isinstance(message, c.Decision) and message.request_id == request_id:

@@ -101,3 +101,42 @@ def test_frame_decoder_when_body_arrives_in_two_chunks_then_one_body() -> None:
     assert decoder.feed(framed[:7]) == []
     assert decoder.feed(framed[7:]) == [b"0123456789"]
     decoder.close()
+
+
+def _recv_all(data: bytes) -> list[bytes | None]:
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with left, right:
+        left.sendall(data)
+        left.shutdown(socket.SHUT_WR)
+        frames: list[bytes | None] = []
+        while (body := c.recv_frame(right.recv)) is not None:
+            frames.append(body)
+        frames.append(None)
+        return frames
+
+
+def test_recv_frame_when_blocking_socket_carries_frames_then_bodies_then_clean_end() -> None:
+    """A blocking socket gives back each body, then None at a clean end."""
+    bodies = [b'{"a":1}', b"", b"y" * 30_000]
+    assert _recv_all(b"".join(c.frame(b) for b in bodies)) == [*bodies, None]
+
+
+def test_recv_frame_when_stream_ends_inside_header_or_body_then_truncated() -> None:
+    """A stream cut inside a header or a body is TruncatedFrame, never a short body."""
+    with pytest.raises(c.TruncatedFrame, match="2 header bytes"):
+        _recv_all(b"\x00\x00")
+    with pytest.raises(c.TruncatedFrame, match="3 of 10 body bytes"):
+        _recv_all(b"\x00\x00\x00\x0aabc")
+
+
+def test_recv_frame_when_header_oversize_then_body_never_requested() -> None:
+    """An oversize header is refused after 4 bytes; recv is not asked for the body."""
+    asked: list[int] = []
+
+    def recv(n: int) -> bytes:
+        asked.append(n)
+        return b"\x7f\xff\xff\xff"[:n]
+
+    with pytest.raises(c.FrameTooLarge):
+        c.recv_frame(recv)
+    assert asked == [4]

@@ -205,17 +205,13 @@ class AgentClient:
             self.sock.sendall(data)
 
     def read(self) -> c.GateMessage:
-        header = self._exactly(4)
-        return c.decode_gate_message(self._exactly(c.body_length(header)))
-
-    def _exactly(self, n: int) -> bytes:
-        data = bytearray()
-        while len(data) < n:
-            chunk = self.sock.recv(n - len(data))
-            if not chunk:
-                raise EOFError("gate closed the connection")
-            data += chunk
-        return bytes(data)
+        try:
+            body = c.recv_frame(self.sock.recv)
+        except c.TruncatedFrame as exc:
+            raise EOFError("gate closed the connection inside a frame") from exc
+        if body is None:
+            raise EOFError("gate closed the connection")
+        return c.decode_gate_message(body)
 
     def await_reply(self, kind: type[Any], request_id: str | None = None) -> Any:
         """Read until a message of `kind` (for `request_id`) arrives; keep the rest."""

@@ -39,7 +39,7 @@ from trading_contract.errors import (
     UnknownField,
     VersionMismatch,
 )
-from trading_contract.framing import FrameDecoder, body_length, frame, read_frame
+from trading_contract.framing import FrameDecoder, body_length, frame, read_frame, recv_frame
 from trading_contract.handshake import decode_hello
 from trading_contract.messages import (
     Accepted,
@@ -219,4 +219,5 @@ __all__ = [
     "error_message",
     "frame",
     "read_frame",
+    "recv_frame",
 ]

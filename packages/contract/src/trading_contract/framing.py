@@ -61,6 +61,39 @@ async def read_frame(readexactly: Callable[[int], Awaitable[bytes]]) -> bytes | 
         raise TruncatedFrame(f"stream ended after {got} of {length} body bytes") from exc
 
 
+def recv_frame(recv: Callable[[int], bytes]) -> bytes | None:
+    """Read one frame body through a blocking `recv` (e.g. socket.socket.recv).
+
+    `recv(n)` returns up to n bytes, or b"" at the end of the stream. Returns None when
+    the stream ends cleanly between frames.
+
+    Raises:
+        TruncatedFrame: the stream ended inside a header or a body.
+        FrameTooLarge: the header announces more than MAX_FRAME_BYTES; the body is not read.
+    """
+    header = _recv_exactly(recv, FRAME_HEADER_BYTES)
+    if not header:
+        return None
+    if len(header) < FRAME_HEADER_BYTES:
+        raise TruncatedFrame(f"stream ended after {len(header)} header bytes")
+    length = body_length(header)
+    body = _recv_exactly(recv, length)
+    if len(body) < length:
+        raise TruncatedFrame(f"stream ended after {len(body)} of {length} body bytes")
+    return body
+
+
+def _recv_exactly(recv: Callable[[int], bytes], count: int) -> bytes:
+    # Fewer than `count` bytes back means the stream ended.
+    data = bytearray()
+    while len(data) < count:
+        chunk = recv(count - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
 class FrameDecoder:
     """Splits a byte stream into frame bodies, for callers that receive arbitrary chunks.
 

@@ -13,10 +13,11 @@ from trading_contract import (
     AdminReply,
     AdminRequest,
     ProtocolError,
-    body_length,
+    TruncatedFrame,
     decode_admin_reply,
     encode,
     frame,
+    recv_frame,
 )
 
 DEFAULT_TIMEOUT_S: Final = 35.0  # a halt waits for the book to be verified empty
@@ -49,22 +50,16 @@ def request(
             raise GateUnreachable(f"not allowed to use {socket_path}: {exc.strerror}") from exc
         try:
             sock.sendall(frame(encode(message)))
-            header = _read_exactly(sock, 4)
-            return decode_admin_reply(_read_exactly(sock, body_length(header)))
+            body = recv_frame(sock.recv)
+        except TruncatedFrame as exc:
+            raise GateUnreachable("the gate closed the connection before replying") from exc
         except TimeoutError as exc:
             raise GateUnreachable(f"the gate did not answer within {timeout_s:.0f} s") from exc
         except (ConnectionResetError, BrokenPipeError) as exc:
             raise GateUnreachable("the gate closed the connection") from exc
-
-
-def _read_exactly(sock: socket.socket, count: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < count:
-        chunk = sock.recv(count - len(chunks))
-        if not chunk:
-            raise GateUnreachable("the gate closed the connection before replying")
-        chunks += chunk
-    return bytes(chunks)
+    if body is None:
+        raise GateUnreachable("the gate closed the connection before replying")
+    return decode_admin_reply(body)
 
 
 __all__ = ["DEFAULT_TIMEOUT_S", "GateUnreachable", "ProtocolError", "request"]
