@@ -9,6 +9,7 @@ a supervisor restarts it and the next start reconciles).
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import signal
@@ -266,11 +267,15 @@ class GateProcess:
         """Paper mode: the bundled real candles, one bar per `bar_seconds`, as the market."""
         series = {p: sim.read_bars(sim.bundled_bars_path(p), p) for p in sim.BUNDLED_PRODUCTS}
         length = min(len(bars) for bars in series.values())
-        index = 0
-        while True:
-            for bars in series.values():
-                self._exchange.on_bar(_restamped(bars[index % length], index, length, bars))
-            index += 1
+        # Looping the sample: each lap shifts time by the span replayed, so bars stay in order.
+        spans = {
+            p: bars[length - 1].open_ns - bars[0].open_ns + (bars[1].open_ns - bars[0].open_ns)
+            for p, bars in series.items()
+        }
+        for index in itertools.count():
+            lap, position = divmod(index, length)
+            for product, bars in series.items():
+                self._exchange.on_bar(_shifted(bars[position], lap * spans[product]))
             await self.gate.sync()
             await asyncio.sleep(self._options.bar_seconds)
 
@@ -287,12 +292,8 @@ def _server_config(options: RunOptions, path: Path) -> ServerConfig:
     )
 
 
-def _restamped(bar: sim.Bar, index: int, length: int, bars: list[sim.Bar]) -> sim.Bar:
-    # Looping the sample: each lap shifts time forward so bars stay in order.
-    lap = index // length
-    span = bars[-1].open_ns - bars[0].open_ns + (bars[1].open_ns - bars[0].open_ns)
-    if lap == 0:
+def _shifted(bar: sim.Bar, shift_ns: int) -> sim.Bar:
+    if not shift_ns:
         return bar
-    shift = lap * span
-    close = None if bar.close_ns is None else bar.close_ns + shift
-    return msgspec.structs.replace(bar, open_ns=bar.open_ns + shift, close_ns=close)
+    close = None if bar.close_ns is None else bar.close_ns + shift_ns
+    return msgspec.structs.replace(bar, open_ns=bar.open_ns + shift_ns, close_ns=close)

@@ -13,14 +13,13 @@ Reads load everything into memory at start; the gate is the only writer.
 """
 
 import sqlite3
-from collections.abc import Iterator
 from typing import Final
 
 import msgspec
 
 from trading_contract import ClientOrderId, Decision, IntentId, VenueOrderId
 from trading_gate.audit import AuditTransaction
-from trading_gate.core.order_fsm import Order, is_live
+from trading_gate.core.order_fsm import Order
 from trading_gate.core.trading_state import GateMode
 from trading_gate.ports import OrderRequest, VenueFill
 
@@ -138,8 +137,3 @@ def save_mode(txn: AuditTransaction, mode: GateMode) -> None:
         "ON CONFLICT (id) DO UPDATE SET mode = excluded.mode",
         (_encode.encode(mode).decode(),),
     )
-
-
-def iter_live(snapshot: JournalSnapshot) -> Iterator[JournalOrder]:
-    """The orders that may still be working at the venue."""
-    return (entry for entry in snapshot.orders.values() if is_live(entry.order.status))
