@@ -1,33 +1,26 @@
 """The admin protocol: its rules, and malformed input giving exactly its typed error."""
 
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import functools
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import trading_contract as c
+from contract_malformed import Case as MalformedCase
+from contract_malformed import assert_only_its_error, golden, swap
 
-GOLDEN = Path(__file__).parent / "golden" / f"v{c.PROTOCOL_VERSION}"
-RESUME = (GOLDEN / "admin_resume.json").read_bytes().rstrip(b"\n")
-HALT = (GOLDEN / "admin_halt.json").read_bytes().rstrip(b"\n")
+RESUME = golden("admin_resume")
+HALT = golden("admin_halt")
+
+
+# The admin table's rows decode as admin requests.
+Case = functools.partial(MalformedCase, decode=c.decode_admin_request)
 
 
 def _swap(old: bytes, new: bytes, body: bytes = RESUME) -> bytes:
-    assert old in body, old
-    return body.replace(old, new, 1)
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    body: bytes
-    error: type[c.ProtocolError]
-    field: str | None
-    decode: Callable[[bytes], object] = c.decode_admin_request
+    return swap(old, new, body)
 
 
 CASES = [
@@ -73,7 +66,7 @@ CASES = [
     ),
     Case(
         "agent message on the admin socket",
-        (GOLDEN / "heartbeat.json").read_bytes().rstrip(b"\n"),
+        golden("heartbeat"),
         c.SchemaViolation,
         "$.type",
     ),
@@ -89,7 +82,7 @@ CASES = [
     ),
     Case(
         "bad config hash",
-        (GOLDEN / "admin_status_reply.json").read_bytes().rstrip(b"\n").replace(b'"9f86', b'"XX86'),
+        golden("admin_status_reply").replace(b'"9f86', b'"XX86'),
         c.SchemaViolation,
         "$.config_hash",
         decode=c.decode_admin_reply,
@@ -98,12 +91,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
-def test_decode_admin_when_malformed_then_only_its_typed_error(case: Case) -> None:
+def test_decode_admin_when_malformed_then_only_its_typed_error(case: MalformedCase) -> None:
     """Each malformed admin body raises exactly its error class, naming the field."""
-    with pytest.raises(c.ProtocolError) as raised:
-        case.decode(case.body)
-    assert type(raised.value) is case.error, raised.value
-    assert raised.value.field == case.field
+    assert_only_its_error(case)
 
 
 @pytest.mark.parametrize(

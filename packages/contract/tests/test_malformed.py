@@ -2,33 +2,20 @@
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import trading_contract as c
+from contract_malformed import Case, assert_only_its_error, golden, swap
 
-GOLDEN = Path(__file__).parent / "golden" / f"v{c.PROTOCOL_VERSION}"
-ORDER = (GOLDEN / "place_order_limit.json").read_bytes().rstrip(b"\n")
+ORDER = golden("place_order_limit")
 HEARTBEAT = b'{"type":"heartbeat","seq":1,"sent_ns":1}'
 
 
 def _swap(old: bytes, new: bytes, body: bytes = ORDER) -> bytes:
-    assert old in body, old
-    return body.replace(old, new, 1)
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    body: bytes
-    error: type[c.ProtocolError]
-    field: str | None
-    decode: Callable[[bytes], object] = c.decode_agent_message
+    return swap(old, new, body)
 
 
 CASES = [
@@ -166,7 +153,7 @@ CASES = [
     ),
     Case(
         "gate message sent by the agent",
-        (GOLDEN / "welcome.json").read_bytes().rstrip(b"\n"),
+        golden("welcome"),
         c.SchemaViolation,
         "$.type",
     ),
@@ -183,10 +170,7 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_decode_when_malformed_then_only_its_typed_error(case: Case) -> None:
     """Each malformed body raises exactly its error class, naming the field."""
-    with pytest.raises(c.ProtocolError) as raised:
-        case.decode(case.body)
-    assert type(raised.value) is case.error, raised.value
-    assert raised.value.field == case.field
+    assert_only_its_error(case)
 
 
 def test_frame_when_header_announces_too_much_then_body_is_never_read() -> None:
