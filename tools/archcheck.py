@@ -26,6 +26,11 @@ PURE_PREFIXES = (
     "trading_agent.domain",
     "trading_agent.strategies",
     "trading_agent.learning",
+    "trading_agent.signals",
+    "trading_agent.marketdata.book",
+    "trading_agent.marketdata.candles",
+    "trading_agent.marketdata.synthetic",
+    "trading_agent.analytics",
 )
 
 

@@ -1,0 +1,1 @@
+"""Strategies behind one protocol (`base.Strategy`), one module each."""
