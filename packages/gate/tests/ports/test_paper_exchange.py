@@ -14,6 +14,7 @@ from trading_contract import (
     ClientOrderId,
     OrderStatus,
     OrderType,
+    ProductId,
     Side,
     SizeUnit,
     StopDirection,
@@ -363,3 +364,56 @@ def test_suite_fake_clock_when_moved_back_then_value_error() -> None:
     """The contract suite's clock only moves forward."""
     with pytest.raises(ValueError, match="does not go back"):
         suite.FakeClock(0).advance(-1)
+
+
+# ---------------------------------------------------------------- the next bar's open
+
+
+def test_place_when_open_announced_then_market_order_takes_at_the_open() -> None:
+    """After `on_open`, a market buy fills at the announced open, not the last close."""
+    exchange, _ = paper()
+    exchange.on_open(ProductId("BTC-USD"), D("50100.00"))
+
+    run(exchange.place(market_buy("pp-open-1", "501.00")))
+
+    (fill,) = run(exchange.fills_since(0))
+    assert fill.price == D("50100.00")
+    assert fill.size == D("0.01")
+    mid = exchange.reference_mid(ProductId("BTC-USD"))
+    assert mid is not None
+    assert mid.mid == D("50100.00")
+
+
+def test_on_bar_when_after_an_open_then_the_close_is_the_touch_again() -> None:
+    """The announced open holds only until its bar is fed; then the close is the touch."""
+    exchange, clock = paper()
+    exchange.on_open(ProductId("BTC-USD"), D("50100.00"))
+    trade(exchange, clock, CALM)
+
+    run(exchange.place(market_buy("pp-open-2", "500.00")))
+
+    (fill,) = run(exchange.fills_since(0))
+    assert fill.price == D("50000")
+
+
+def test_on_open_when_product_not_listed_then_value_error() -> None:
+    """An open for a product the venue does not list is a caller bug, named."""
+    exchange, _ = paper()
+
+    with pytest.raises(ValueError, match="DOGE-USD"):
+        exchange.on_open(ProductId("DOGE-USD"), D("1"))
+
+
+def test_fills_since_when_fills_at_several_times_then_only_later_ones_in_order() -> None:
+    """fills_since is a cut of the time-ordered fills, ties in execution order."""
+    exchange, clock = paper()
+    run(exchange.place(market_buy("pp-fs-1", "100.00")))
+    first_ns = clock.now_ns()
+    clock.advance(MINUTE)
+    run(exchange.place(market_buy("pp-fs-2", "100.00")))
+    run(exchange.place(market_buy("pp-fs-3", "100.00")))
+
+    later = run(exchange.fills_since(first_ns + 1))
+
+    assert [f.client_order_id for f in later] == ["pp-fs-2", "pp-fs-3"]
+    assert len(run(exchange.fills_since(0))) == 3

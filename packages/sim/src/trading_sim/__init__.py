@@ -57,6 +57,7 @@ from trading_sim.matching import (
     on_bar,
     submit,
     tier_for,
+    touch,
 )
 
 __all__ = [
@@ -108,4 +109,5 @@ __all__ = [
     "read_bars",
     "submit",
     "tier_for",
+    "touch",
 ]

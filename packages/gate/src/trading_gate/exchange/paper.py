@@ -15,6 +15,7 @@ Fault knobs for gate tests: `fail_next_place_with_unknown`, `fail_next_cancels`,
 `reject_next_place`. Each acts on the next call(s) of its method only.
 """
 
+import bisect
 import heapq
 import random
 from collections.abc import Iterable, Sequence
@@ -199,6 +200,8 @@ class PaperExchange:
         self._orders: dict[VenueOrderId, sim.SimOrder] = {}
         self._by_client: dict[ClientOrderId, VenueOrderId] = {}
         self._pending: list[tuple[int, int, VenueOrderId]] = []
+        self._quotes: dict[str, sim.Quote] = {}
+        # Kept in time order (ties in execution order), so `fills_since` is a bisect.
         self._fills: list[VenueFill] = []
         self._placed = 0
         self._unknown_next_place = False
@@ -214,10 +217,30 @@ class PaperExchange:
             ValueError: the product is not listed, or the bar does not follow its last one.
         """
         self._pump()
+        self._quotes.pop(bar.product_id, None)
         self._state, events = sim.on_bar(self._state, bar, self._rng)
         self._record(events)
         product_id = ProductId(bar.product_id)
         self._mids[product_id] = ReferenceMid(mid=bar.close, observed_ns=self._clock.now_ns())
+
+    def on_open(self, product_id: ProductId, price: Decimal) -> None:
+        """The first trade of a new bar, before the bar is complete.
+
+        Until the bar itself is fed, orders that arrive take at `price` plus or minus
+        half the engine's spread instead of the last close, and `price` is the
+        reference mid. A backtest calls this so that an order decided at one bar's close
+        fills at the next bar's open, the convention of the reference strategies.
+
+        Raises:
+            ValueError: the product is not listed.
+        """
+        spec = self._config.engine.product(product_id)
+        if spec is None:
+            raise ValueError(f"paper: product {product_id} is not listed")
+        self._pump()
+        bid, ask = sim.touch(price, self._config.engine.spread_bps, spec)
+        self._quotes[product_id] = sim.Quote(product_id=product_id, bid=bid, ask=ask)
+        self._mids[product_id] = ReferenceMid(mid=price, observed_ns=self._clock.now_ns())
 
     def reference_mid(self, product_id: ProductId) -> ReferenceMid | None:
         """The last bar's close as the mid, observed when the bar was fed (MarketView)."""
@@ -317,7 +340,8 @@ class PaperExchange:
     async def fills_since(self, since_ns: int) -> tuple[VenueFill, ...]:
         """Fills with ts_ns >= since_ns, oldest first (ties in execution order)."""
         self._pump()
-        return tuple(sorted((f for f in self._fills if f.ts_ns >= since_ns), key=_fill_time))
+        start = bisect.bisect_left(self._fills, since_ns, key=_fill_time)
+        return tuple(self._fills[start:])
 
     async def balances(self) -> tuple[VenueBalance, ...]:
         """Every currency the account has held, with what working orders hold."""
@@ -359,7 +383,8 @@ class PaperExchange:
             order = self._orders.get(venue_order_id)
             # Cancelled while queued: it never reaches the book.
             if order is not None and order.status is sim.OrderStatus.NEW:
-                self._state, events = sim.submit(self._state, order, arrival_ns, self._rng)
+                quote = self._quotes.get(order.product_id)
+                self._state, events = sim.submit(self._state, order, arrival_ns, self._rng, quote)
                 self._record(events)
         self._state, events = sim.expire(self._state, now_ns)
         self._record(events)
@@ -370,7 +395,8 @@ class PaperExchange:
                 continue
             self._orders[VenueOrderId(event.order.order_id)] = event.order
             if isinstance(event, sim.OrderFilled):
-                self._fills.append(_to_venue_fill(event.fill))
+                fill = _to_venue_fill(event.fill)
+                bisect.insort_right(self._fills, fill, key=_fill_time)
 
     def _cancel_one(self, venue_order_id: VenueOrderId) -> CancelResult:
         order = self._orders.get(venue_order_id)

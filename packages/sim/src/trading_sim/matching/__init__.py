@@ -101,6 +101,7 @@ from trading_sim.matching.model import (
     StopDirection,
     TimeInForce,
 )
+from trading_sim.matching.prices import touch
 
 __all__ = [
     "COINBASE_ADVANCED_SPOT",
@@ -146,4 +147,5 @@ __all__ = [
     "on_bar",
     "submit",
     "tier_for",
+    "touch",
 ]
