@@ -30,6 +30,8 @@ PURE_PREFIXES = (
     "trading_agent.marketdata.book",
     "trading_agent.marketdata.candles",
     "trading_agent.marketdata.synthetic",
+    "trading_agent.marketdata.trade_bars",
+    "trading_agent.marketdata.source",
     "trading_agent.analytics",
 )
 
