@@ -6,7 +6,9 @@ from typing import Any
 
 from trading_agent.domain.market import NS_PER_S, Candle
 from trading_agent.domain.regime import UNKNOWN_REGIME, Regime
+from trading_agent.domain.trades import Trade
 from trading_agent.strategies.base import Position, StrategyContext
+from trading_contract import Fill, Liquidity, Side
 
 T0_NS = 1_700_000_000 * NS_PER_S  # 2023-11-14 22:13:20 UTC
 
@@ -60,3 +62,45 @@ def context(
 
 def closes(candles: Sequence[Candle]) -> list[float]:
     return [float(c.close) for c in candles]
+
+
+def fill(**overrides: Any) -> Fill:
+    """A 0.01 BTC-USD taker buy at 50,000 with a 0.60 % fee (3.00 USD)."""
+    fields: dict[str, Any] = {
+        "client_order_id": "coid-1",
+        "intent_id": "intent-1",
+        "trade_id": "t-1",
+        "product_id": "BTC-USD",
+        "side": Side.BUY,
+        "price": Decimal("50000.00"),
+        "size": Decimal("0.01"),
+        "fee": Decimal("3.00"),
+        "fee_currency": "USD",
+        "liquidity": Liquidity.TAKER,
+        "event_ns": T0_NS,
+    }
+    return Fill(**(fields | overrides))
+
+
+def trade(**overrides: Any) -> Trade:
+    """A closed 0.01 BTC-USD round trip, 50,000 -> 51,000 over an hour, +3.94 net, 0.394 R."""
+    fields: dict[str, Any] = {
+        "product_id": "BTC-USD",
+        "strategy_id": "breakout",
+        "entry_intent_id": "intent-1",
+        "exit_intent_id": "intent-2",
+        "entry_ns": T0_NS,
+        "exit_ns": T0_NS + 3600 * NS_PER_S,
+        "entry_price": Decimal("50000"),
+        "exit_price": Decimal("51000"),
+        "size": Decimal("0.01"),
+        "gross_pnl_usd": Decimal("10"),
+        "fees_usd": Decimal("6.06"),
+        "net_pnl_usd": Decimal("3.94"),
+        "risk_usd": Decimal("10"),
+        "r_multiple": Decimal("0.394"),
+        "max_adverse_usd": Decimal("2"),
+        "max_favourable_usd": Decimal("12"),
+        "fill_count": 2,
+    }
+    return Trade(**(fields | overrides))
