@@ -148,7 +148,9 @@ class GateLink:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> c.Welcome:
         hello = c.Hello(
-            protocol_version=AGENT_PROTOCOL_VERSION, agent_id=self._agent_id, sent_ns=self._now_ns()
+            protocol_version=AGENT_PROTOCOL_VERSION,
+            agent_id=c.AgentId(self._agent_id),
+            sent_ns=self._now_ns(),
         )
         writer.write(c.frame(c.encode(hello)))
         await writer.drain()

@@ -14,13 +14,14 @@ from trading_agent.strategies.sma_cross import SmaCross
 # 60 bars at 100, 60 at 101, then 99s. By hand, with SMA 20/50:
 # bars 0-59: both SMAs 100 once warm (fast == slow: no cross);
 # bar 60: fast = (19*100 + 101)/20 = 100.05 > slow = (49*100 + 101)/50 = 100.02;
-# bar 119: both 101 (the slow window 70-119 is all 101);
-# bar 120: fast = (19*101 + 99)/20 = 100.9 < slow = (49*101 + 99)/50 = 100.96.
+# bar 109: both exactly 101 (fast window 90-109 and slow window 60-109 are all 101):
+#          fast is no longer above slow, so this is the cross down (the comparison is
+#          exact, and a tie is not "above").
 Drive = Callable[..., list[tuple[int, Signal]]]  # the `drive` fixture (conftest.py)
 
 STEP_CLOSES = [100] * 60 + [101] * 60 + [99] * 10
 CROSS_UP_BAR = 60
-CROSS_DOWN_BAR = 120
+CROSS_DOWN_BAR = 109
 
 
 def test_on_candle_when_fast_crosses_above_then_below_then_enter_and_exit_on_those_bars(

@@ -42,6 +42,7 @@ from trading_contract.errors import (
 from trading_contract.framing import FrameDecoder, body_length, frame, read_frame, recv_frame
 from trading_contract.handshake import decode_hello
 from trading_contract.messages import (
+    MAX_SIGNALS,
     Accepted,
     AgentMessage,
     Balance,
@@ -137,6 +138,7 @@ __all__ = [
     "FRAME_HEADER_BYTES",
     "GATE_MESSAGE_TAGS",
     "MAX_FRAME_BYTES",
+    "MAX_SIGNALS",
     "PROTOCOL_VERSION",
     "Accepted",
     "AdminAck",

@@ -1,0 +1,337 @@
+"""`te backtest`: the agent's engine, the gate's checks and the paper venue in one process.
+
+The engine and the gate exchange the same contract messages as over the socket, so every
+limit of safety.yaml and the whole order lifecycle apply as in live trading. One
+`ReplayClock` is the only time; the same inputs give the same gate.db audit chain and
+the same agent.db events, byte for byte.
+
+Timing (per candle of a product, in completion order):
+1. the clock moves to the candle's start; orders the engine decided at the previous
+   close reach the venue now and take at this candle's open (`on_open`): decided at one
+   bar's close, filled at the next bar's open, never on the bar that triggered them;
+2. the clock moves to the candle's end; the venue sees the whole candle (resting orders,
+   stops, the volume budget) and the gate syncs, pushing updates and fills;
+3. the engine sees the complete candle and decides.
+
+A run folder gets: gate.db (the gate's audit log: every decision with every check's
+outcome), agent.db (the engine's events), trades.csv, equity.csv, metrics.json and
+report.html.
+"""
+
+import csv
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+import trading_contract as c
+import trading_sim as sim
+from trading_agent.analytics.metrics import Metrics, compute_metrics
+from trading_agent.config import StrategyParams
+from trading_agent.config_files import load_strategy_dir
+from trading_agent.domain.market import Candle
+from trading_agent.domain.trades import Trade
+from trading_agent.engine import Engine, ProductSpec, StrategySlot
+from trading_agent.marketdata.replay import read_candle_csv, read_candle_parquet
+from trading_agent.marketdata.source import merge_by_completion
+from trading_agent.store.event_store import EventStore
+from trading_agent.strategies.registry import build_strategy
+from trading_console.report import write_report
+from trading_gate import InProcessGate, PaperConfig, ReplayClock, load_config
+
+__all__ = ["BacktestError", "BacktestResult", "BacktestSpec", "read_candles", "run_backtest"]
+
+Progress = Callable[[int, int], None]
+"""Called with (candles done, candles in all) as the run goes."""
+
+_FLUSH_EVERY: Final = 5_000
+_REPORT_POINTS: Final = 4_000  # the charts thin long runs to about this many points
+
+
+class BacktestError(Exception):
+    """The backtest cannot run as asked; the message says what to change."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestSpec:
+    """What to run: strategies on products over candle files, under a safety config."""
+
+    strategies: tuple[str, ...]
+    data: Mapping[str, Path]  # product id -> candle file (.csv, .csv.gz or .parquet)
+    strategy_dir: Path
+    safety_config: Path
+    run_dir: Path
+    starting_cash_usd: Decimal = Decimal(1000)
+    fees: sim.FeeSchedule = sim.COINBASE_ADVANCED_SPOT
+    spread_bps: Decimal = Decimal(2)
+    slippage_bps: Decimal = Decimal(0)
+    participation: Decimal = Decimal("0.1")
+    seed: int = 0
+    params: Mapping[str, StrategyParams] = field(default_factory=dict)  # overrides the dir
+
+
+@dataclass(frozen=True, kw_only=True)
+class BacktestResult:
+    run_dir: Path
+    metrics: Metrics
+    trades: tuple[Trade, ...]
+    equity_ts_ns: tuple[int, ...]
+    equity_usd: tuple[float, ...]
+    candles: int
+    orders: int
+    rejections: dict[str, int]
+    elapsed_s: float  # everything: reading the data, the replay, closing the stores
+    replay_s: float  # the candle loop alone: strategies, gate, venue, stores
+    final_gate_state: str
+    candles_by_product: dict[str, list[Candle]]
+
+    def summary(self) -> dict[str, object]:
+        """The metrics plus the run's own figures, for `--json`."""
+        return self.metrics.to_dict() | {
+            "bars_processed": self.candles,
+            "orders_sent": self.orders,
+            "rejections": self.rejections,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "replay_s": round(self.replay_s, 3),
+            "final_gate_state": self.final_gate_state,
+            "run_dir": str(self.run_dir),
+        }
+
+
+def read_candles(product_id: str, path: Path) -> list[Candle]:
+    """A candle file by its suffix: Parquet, or the CSV format of ../shared/data."""
+    if path.suffix == ".parquet":
+        return read_candle_parquet(path, product_id)
+    return read_candle_csv(path, product_id)
+
+
+async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> BacktestResult:
+    """Run `spec` to the end of its data and write the run folder.
+
+    Raises:
+        BacktestError: a bad spec (unknown strategy, product not on the venue, no data,
+            a run folder that already holds a run).
+        ConfigError, StrategyConfigError, CandleFileError: a refused input file.
+    """
+    started = time.perf_counter()
+    series = {p: read_candles(p, path) for p, path in sorted(spec.data.items())}
+    empty = [p for p, candles in series.items() if not candles]
+    if not series or empty:
+        raise BacktestError(f"no candles for {', '.join(empty) or 'any product'}")
+    _prepare(spec.run_dir)
+    first = min(candles[0].start_ns for candles in series.values())
+    clock = ReplayClock(first)
+    gate = InProcessGate(
+        config=load_config(spec.safety_config),
+        data_dir=spec.run_dir,
+        clock=clock,
+        paper=PaperConfig(
+            engine=sim.EngineConfig(
+                fees=spec.fees,
+                spread_bps=spec.spread_bps,
+                slippage_bps=spec.slippage_bps,
+                participation=spec.participation,
+            ),
+            starting_balances={"USD": spec.starting_cash_usd},
+            seed=spec.seed,
+        ),
+        starting_cash_usd=spec.starting_cash_usd,
+    )
+    engine = Engine(
+        slots=_slots(spec, series),
+        specs={p: _product_spec(gate, p) for p in series},
+        starting_cash_usd=spec.starting_cash_usd,
+    )
+    store = EventStore(spec.run_dir / "agent.db")
+    try:
+        loop = _Loop(engine, gate, clock, store)
+        await loop.start()
+        total = sum(len(v) for v in series.values())
+        replay_started = time.perf_counter()
+        await loop.run(merge_by_completion(series.values()), total, progress)
+        replay_s = time.perf_counter() - replay_started
+    finally:
+        store.close()
+        gate.close()
+    trades = tuple(engine.trades.closed)
+    metrics = compute_metrics(
+        loop.equity_ts, loop.equity, trades, engine.portfolio.traded_notional_usd
+    )
+    result = BacktestResult(
+        run_dir=spec.run_dir,
+        metrics=metrics,
+        trades=trades,
+        equity_ts_ns=tuple(loop.equity_ts),
+        equity_usd=tuple(loop.equity),
+        candles=loop.candles,
+        orders=loop.orders,
+        rejections=dict(sorted(loop.rejections.items())),
+        elapsed_s=time.perf_counter() - started,
+        replay_s=replay_s,
+        final_gate_state=engine.gate_state.value,
+        candles_by_product=series,
+    )
+    _write_outputs(result, spec)
+    return result
+
+
+class _Loop:
+    """The replay: candles in, messages between engine and gate, the equity curve out."""
+
+    def __init__(
+        self, engine: Engine, gate: InProcessGate, clock: ReplayClock, store: EventStore
+    ) -> None:
+        self._engine = engine
+        self._gate = gate
+        self._clock = clock
+        self._store = store
+        self._held: dict[str, list[c.PlaceOrder]] = {}
+        self.equity_ts: list[int] = []
+        self.equity: list[float] = []
+        self.candles = 0
+        self.orders = 0
+        self.rejections: dict[str, int] = {}
+
+    async def start(self) -> None:
+        self._deliver(await self._gate.start())
+        query = self._engine.limits_query(self._clock.now_ns())
+        self._deliver(await self._gate.query(query))
+
+    async def run(self, candles: Iterable[Candle], total: int, progress: Progress | None) -> None:
+        for candle in candles:
+            await self._step(candle)
+            self.candles += 1
+            if self.candles % _FLUSH_EVERY == 0:
+                self._store.flush()
+                if progress is not None:
+                    progress(self.candles, total)
+        self._store.append(self._engine.drain_events())
+        if progress is not None:
+            progress(self.candles, total)
+
+    async def _step(self, candle: Candle) -> None:
+        product = candle.product_id
+        self._clock.advance(candle.start_ns)
+        waiting = self._held.pop(product, None)
+        if waiting:
+            self._gate.on_open(product, candle.open)
+            for order in waiting:
+                self.orders += 1
+                self._deliver(await self._gate.place(order))
+        self._clock.advance(candle.end_ns)
+        self._deliver(await self._gate.on_bar(_bar(candle)))
+        decided = self._engine.on_candle(candle)
+        if decided:
+            self._held[product] = decided
+        self._store.append(self._engine.drain_events())
+        self.equity_ts.append(candle.end_ns)
+        self.equity.append(float(self._engine.equity_usd()))
+
+    def _deliver(self, messages: Sequence[c.GateMessage]) -> None:
+        now = self._clock.now_ns()
+        for message in messages:
+            if isinstance(message, c.Decision) and isinstance(message.verdict, c.Rejected):
+                code = message.verdict.code.value
+                self.rejections[code] = self.rejections.get(code, 0) + 1
+            self._engine.on_message(message, now)
+
+
+def _slots(spec: BacktestSpec, series: Mapping[str, Sequence[Candle]]) -> list[StrategySlot]:
+    params = dict(load_strategy_dir(spec.strategy_dir)) | dict(spec.params)
+    unknown = [s for s in spec.strategies if s not in params]
+    if unknown:
+        raise BacktestError(
+            f"no parameter file for {', '.join(unknown)} in {spec.strategy_dir} "
+            f"(have: {', '.join(sorted(params)) or 'none'})"
+        )
+    return [
+        StrategySlot(
+            strategy=build_strategy(name, product, params[name]),
+            product_id=product,
+            sizing=params[name].sizing,
+        )
+        for product in series
+        for name in spec.strategies
+    ]
+
+
+def _product_spec(gate: InProcessGate, product_id: str) -> ProductSpec:
+    rules = gate.product_rules(product_id)
+    if rules is None:
+        raise BacktestError(f"the paper venue does not list {product_id}")
+    return ProductSpec(
+        product_id=product_id, base_increment=rules.base_increment, min_size=rules.base_min_size
+    )
+
+
+def _bar(candle: Candle) -> sim.Bar:
+    return sim.Bar(
+        product_id=candle.product_id,
+        open_ns=candle.start_ns,
+        close_ns=candle.end_ns,
+        open=candle.open,
+        high=candle.high,
+        low=candle.low,
+        close=candle.close,
+        volume=candle.volume,
+    )
+
+
+def _prepare(run_dir: Path) -> None:
+    if (run_dir / "gate.db").exists() or (run_dir / "agent.db").exists():
+        raise BacktestError(f"{run_dir} already holds a run; choose a new --out folder")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _write_outputs(result: BacktestResult, spec: BacktestSpec) -> None:
+    run_dir = result.run_dir
+    (run_dir / "metrics.json").write_text(
+        json.dumps(result.summary(), indent=2, sort_keys=True) + "\n"
+    )
+    with (run_dir / "equity.csv").open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["ts_ns", "equity_usd"])
+        writer.writerows(zip(result.equity_ts_ns, result.equity_usd, strict=True))
+    with (run_dir / "trades.csv").open("w", newline="") as out:
+        fields = list(msgspec.structs.fields(Trade))
+        writer = csv.writer(out)
+        writer.writerow([f.name for f in fields])
+        for trade in result.trades:
+            writer.writerow([_cell(getattr(trade, f.name)) for f in fields])
+    step = max(1, len(result.equity_ts_ns) // _REPORT_POINTS)
+    write_report(
+        run_dir,
+        title=f"{' + '.join(spec.strategies)} on {', '.join(spec.data)}",
+        equity_ts_ns=result.equity_ts_ns[::step],
+        equity=result.equity_usd[::step],
+        trades=result.trades,
+        metrics=result.metrics,
+        candles_by_product={p: c[::step] for p, c in result.candles_by_product.items()},
+        params=_report_params(spec, result),
+    )
+
+
+def _report_params(spec: BacktestSpec, result: BacktestResult) -> dict[str, object]:
+    return {
+        "strategies": ", ".join(spec.strategies),
+        "data": ", ".join(f"{p}: {path.name}" for p, path in spec.data.items()),
+        "safety config": str(spec.safety_config),
+        "starting cash (USD)": str(spec.starting_cash_usd),
+        "fee tiers": ", ".join(
+            f"{t.name} {t.maker_rate}/{t.taker_rate}" for t in spec.fees.tiers[:3]
+        ),
+        "spread / slippage (bps)": f"{spec.spread_bps} / {spec.slippage_bps}",
+        "seed": str(spec.seed),
+        "orders sent": str(result.orders),
+        "gate refusals": ", ".join(f"{k} {v}" for k, v in result.rejections.items()) or "none",
+        "final gate state": result.final_gate_state,
+    }
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
