@@ -1,5 +1,7 @@
 """The `trading-agent` command."""
 
+from pathlib import Path
+
 import click
 
 import trading_contract
@@ -19,3 +21,48 @@ def protocol() -> None:
     click.echo(f"protocol v{trading_contract.PROTOCOL_VERSION}")
     click.echo("sends:   " + ", ".join(trading_contract.AGENT_MESSAGE_TAGS))
     click.echo("accepts: " + ", ".join(trading_contract.GATE_MESSAGE_TAGS))
+
+
+@main.command()
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="The runtime folder the gate uses: its socket, the market schedule, agent.db.",
+)
+@click.option(
+    "--strategies-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("config/strategies"),
+    show_default=True,
+)
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    default=("mean_reversion", "momentum"),
+    show_default=True,
+    help="Strategy to run (repeatable).",
+)
+@click.option("--product", "products", multiple=True, help="Product (default: all).")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+def run(
+    data: Path,
+    strategies_dir: Path,
+    strategies: tuple[str, ...],
+    products: tuple[str, ...],
+    duration: float | None,
+) -> None:
+    """Trade on paper through the gate: candles in, order intents out, fills booked."""
+    from trading_agent.app import AgentOptions
+    from trading_agent.app import run as run_agent
+
+    options = AgentOptions(
+        data_dir=data,
+        strategy_dir=strategies_dir,
+        strategies=strategies,
+        products=products or None,
+        duration_s=duration,
+    )
+    raise SystemExit(run_agent(options))

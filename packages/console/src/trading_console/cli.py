@@ -1,9 +1,16 @@
 """The `te` command: the operator's entry point to the whole system."""
 
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
 import signal
 import time
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -11,7 +18,11 @@ from rich.table import Table
 
 import trading_contract
 from trading_console.components import COMPONENTS
-from trading_console.supervisor import SupervisorError, gate_child, minimal_env
+from trading_console.supervisor import SupervisorError, agent_child, gate_child, minimal_env
+
+if TYPE_CHECKING:
+    import trading_sim as sim
+    from trading_console import backtest as bt
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,9 +54,18 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="Runtime data: gate.db, the audit anchor, sockets, logs.",
 )
+@click.option(
+    "--strategies-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("config/strategies"),
+    show_default=True,
+    help="The agent's strategy parameter files.",
+)
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--bar-seconds", type=float, default=1.0, show_default=True, help="Replay speed.")
-def up(config: Path, data: Path, duration: float | None, bar_seconds: float) -> None:
+def up(
+    config: Path, data: Path, strategies_dir: Path, duration: float | None, bar_seconds: float
+) -> None:
     """Start the system: loopback exchange, gate, agent and dashboard.
 
     Components not built yet are listed, not started; `te up` never pretends.
@@ -62,17 +82,22 @@ def up(config: Path, data: Path, duration: float | None, bar_seconds: float) -> 
     if not config.is_file():
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
     gate = gate_child(config.resolve(), data.resolve(), bar_seconds)
+    agent = agent_child(data.resolve(), strategies_dir.resolve())
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         console.print(gate.start(minimal_env()))
+        console.print(agent.start(minimal_env()))
         console.print(
-            f"gate log: {gate.log_path}\n"
+            f"logs:     {gate.log_path}, {agent.log_path}\n"
             f"status:   uv run trading-gate status --data {data}\n"
             f"kill:     uv run trading-gate halt --data {data} --reason '...'\n"
             "Ctrl-C stops everything."
         )
         started = time.monotonic()
         while gate.alive() and (duration is None or time.monotonic() - started < duration):
+            if not agent.alive():
+                console.print(f"[red]the agent stopped; see {agent.log_path}[/red]")
+                break
             time.sleep(0.2)
     except SupervisorError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -80,5 +105,196 @@ def up(config: Path, data: Path, duration: float | None, bar_seconds: float) -> 
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        # The agent first, so no intent arrives while the gate cancels and stops.
+        console.print(f"agent stopped (exit {agent.stop()})")
         code = gate.stop()
         console.print(f"gate stopped (exit {code})")
+
+
+def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a decimal number") from None
+    if not number.is_finite() or number < 0:
+        raise click.BadParameter(f"{value} must be a finite number >= 0")
+    return number
+
+
+@main.command()
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    required=True,
+    help="Strategy to run (repeat for several): sma_cross, mean_reversion, momentum.",
+)
+@click.option(
+    "--product", "products", multiple=True, required=True, help="Product id (repeatable)."
+)
+@click.option(
+    "--data",
+    "data_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Candle file per --product, in the same order (default: the bundled sample).",
+)
+@click.option(
+    "--strategies-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("config/strategies"),
+    show_default=True,
+    help="Strategy parameter files.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("config/safety.yaml"),
+    show_default=True,
+    help="The gate's safety limits, applied as in live trading.",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
+@click.option("--cash", default="1000", show_default=True, callback=_decimal, help="Start USD.")
+@click.option(
+    "--fee-bps",
+    default=None,
+    callback=_decimal,
+    help="A flat fee on every fill, in bps (default: Coinbase's published tiers).",
+)
+@click.option("--spread-bps", default="2", show_default=True, callback=_decimal)
+@click.option("--slippage-bps", default="0", show_default=True, callback=_decimal)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON only.")
+def backtest(
+    strategies: tuple[str, ...],
+    products: tuple[str, ...],
+    data_files: tuple[Path, ...],
+    strategies_dir: Path,
+    config: Path,
+    out: Path | None,
+    cash: Decimal,
+    fee_bps: Decimal | None,
+    spread_bps: Decimal,
+    slippage_bps: Decimal,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Replay candles through the agent's strategies, the gate's checks and the paper venue.
+
+    Writes a run folder (gate.db, agent.db, trades.csv, equity.csv, metrics.json,
+    report.html) and prints the metrics.
+    """
+    from trading_console import backtest as bt
+
+    spec = bt.BacktestSpec(
+        strategies=strategies,
+        data=_data_files(products, data_files),
+        strategy_dir=strategies_dir,
+        safety_config=config,
+        run_dir=out or _default_run_dir(strategies, products),
+        starting_cash_usd=cash,
+        fees=sim_fees(fee_bps),
+        spread_bps=spread_bps,
+        slippage_bps=slippage_bps,
+        seed=seed,
+    )
+    console = Console(stderr=True)
+    try:
+        result = _run_with_progress(spec, console, quiet=as_json)
+    except (bt.BacktestError, ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    report = result.run_dir / "report.html"
+    if as_json:
+        click.echo(json.dumps(result.summary(), sort_keys=True))
+        return
+    _print_metrics(Console(), result.summary(), report)
+
+
+def sim_fees(fee_bps: Decimal | None) -> sim.FeeSchedule:
+    import trading_sim as sim
+
+    if fee_bps is None:
+        return sim.COINBASE_ADVANCED_SPOT
+    rate = fee_bps / Decimal(10_000)
+    flat = sim.FeeTier(name="flat", min_volume_quote=Decimal(0), maker_rate=rate, taker_rate=rate)
+    return sim.FeeSchedule(tiers=(flat,))
+
+
+def _data_files(products: tuple[str, ...], files: tuple[Path, ...]) -> dict[str, Path]:
+    import trading_sim as sim
+
+    if files and len(files) != len(products):
+        raise click.BadParameter(
+            f"{len(files)} --data files for {len(products)} --product ids; give one per product",
+            param_hint="--data",
+        )
+    if len(set(products)) != len(products):
+        raise click.BadParameter("a product is listed twice", param_hint="--product")
+    if files:
+        return dict(zip(products, files, strict=True))
+    missing = [p for p in products if p not in sim.BUNDLED_PRODUCTS]
+    if missing:
+        raise click.BadParameter(
+            f"no bundled sample for {', '.join(missing)}; pass --data",
+            param_hint="--product",
+        )
+    return {p: sim.bundled_bars_path(p) for p in products}
+
+
+def _default_run_dir(strategies: tuple[str, ...], products: tuple[str, ...]) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{'+'.join(strategies)}_{'+'.join(products)}_{stamp}"
+
+
+def _run_with_progress(
+    spec: bt.BacktestSpec, console: Console, *, quiet: bool
+) -> bt.BacktestResult:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from trading_console import backtest as bt
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("backtest", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return asyncio.run(bt.run_backtest(spec, progress))
+
+
+def _print_metrics(console: Console, summary: dict[str, object], report: Path) -> None:
+    table = Table(title="backtest")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key.removesuffix("_ns").replace("_", " "), _shown_as(key, value))
+    console.print(table)
+    console.print(f"report: {report}")
+
+
+_PERCENT_KEYS = frozenset({"total_return", "cagr", "max_drawdown", "exposure", "win_rate"})
+
+
+def _shown_as(key: str, value: object) -> str:
+    """A metric as a person reads it: dates for *_ns, percentages for ratios."""
+    if value is None:
+        return "n/a"
+    if key.endswith("_ns") and isinstance(value, int):
+        return dt.datetime.fromtimestamp(value / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if key in _PERCENT_KEYS and isinstance(value, float):
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.2f}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+    return str(value)

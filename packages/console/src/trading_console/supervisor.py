@@ -1,7 +1,7 @@
 """Runs the system's processes as children, each with its own log, and stops them in order.
 
-Today it runs the gate (the only component built); the loopback exchange, the agent
-and the dashboard join as their issues land. Stopping sends SIGTERM and waits: the gate
+Today it runs the gate and the agent; the loopback exchange and the dashboard join as
+their issues land. Stopping sends SIGTERM and waits: the gate
 cancels every open order before it exits.
 """
 
@@ -81,6 +81,12 @@ def gate_child(config: Path, data: Path, bar_seconds: float) -> Child:
         "--exchange", "paper", "--bar-seconds", str(bar_seconds),
     ]  # fmt: skip
     return Child(name="gate", argv=argv, log_path=data / "logs" / "gate.log")
+
+
+def agent_child(data: Path, strategy_dir: Path) -> Child:
+    agent = Path(sys.executable).parent / "trading-agent"
+    argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir)]
+    return Child(name="agent", argv=argv, log_path=data / "logs" / "agent.log")
 
 
 def minimal_env() -> dict[str, str]:

@@ -45,6 +45,24 @@ log = logging.getLogger("trading_gate")
 GATE_NAMESPACE: Final = uuid.UUID("6f1d7d3c-4b0e-5f7a-9a51-3c2d1e0f9b84")
 SYNC_INTERVAL_S: Final = 0.25
 KILL_FILE: Final = "KILL"
+MARKET_SCHEDULE: Final = "market.json"
+
+
+class ScheduledProduct(msgspec.Struct, frozen=True, kw_only=True):
+    file: str
+    lap_shift_ns: int
+    base_increment: str
+    base_min_size: str
+
+
+class MarketSchedule(msgspec.Struct, frozen=True, kw_only=True):
+    """When the paper market shows which bar: bar i of each file (looped, each lap
+    shifted by `lap_shift_ns`) becomes the market at start_wall_ns + i x bar_seconds."""
+
+    start_wall_ns: int
+    bar_seconds: float
+    bars_per_lap: int
+    products: dict[str, ScheduledProduct]
 
 
 class SystemClock:
@@ -264,7 +282,13 @@ class GateProcess:
                 )
 
     async def _replay_market(self) -> None:
-        """Paper mode: the bundled real candles, one bar per `bar_seconds`, as the market."""
+        """Paper mode: the bundled real candles as the market, bar i fed at
+        start + i x bar_seconds (an absolute schedule, so it does not drift).
+
+        The schedule is published in data/run/market.json (`MarketSchedule`), so that a
+        paper agent replays the same candles at the same moments: until the loopback
+        Coinbase server exists, that file is the shared market.
+        """
         series = {p: sim.read_bars(sim.bundled_bars_path(p), p) for p in sim.BUNDLED_PRODUCTS}
         length = min(len(bars) for bars in series.values())
         # Looping the sample: each lap shifts time by the span replayed, so bars stay in order.
@@ -272,12 +296,35 @@ class GateProcess:
             p: bars[length - 1].open_ns - bars[0].open_ns + (bars[1].open_ns - bars[0].open_ns)
             for p, bars in series.items()
         }
+        start_ns = time.time_ns()
+        schedule = MarketSchedule(
+            start_wall_ns=start_ns,
+            bar_seconds=self._options.bar_seconds,
+            bars_per_lap=length,
+            products={
+                p: ScheduledProduct(
+                    file=str(sim.bundled_bars_path(p)),
+                    lap_shift_ns=spans[p],
+                    base_increment=str(spec.base_increment),
+                    base_min_size=str(spec.base_increment),
+                )
+                for p, spec in ((p, self._spec(p)) for p in series)
+            },
+        )
+        path = self._options.data_dir / "run" / MARKET_SCHEDULE
+        path.write_bytes(msgspec.json.encode(schedule))
         for index in itertools.count():
+            due_ns = start_ns + round(index * self._options.bar_seconds * 1e9)
+            await asyncio.sleep(max(0.0, (due_ns - time.time_ns()) / 1e9))
             lap, position = divmod(index, length)
             for product, bars in series.items():
                 self._exchange.on_bar(_shifted(bars[position], lap * spans[product]))
             await self.gate.sync()
-            await asyncio.sleep(self._options.bar_seconds)
+
+    def _spec(self, product_id: str) -> sim.ProductSpec:
+        spec = sim.EngineConfig().product(product_id)
+        assert spec is not None  # every bundled product is listed  # noqa: S101
+        return spec
 
 
 def _server_config(options: RunOptions, path: Path) -> ServerConfig:

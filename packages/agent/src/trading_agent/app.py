@@ -1,0 +1,214 @@
+"""The agent process: its composition root. Files, the clock and the gate link live here.
+
+    trading-agent run --data data --strategies-dir config/strategies --strategy ...
+
+It waits for the gate's socket, asks the gate for its balances and limits, builds the
+engine, then runs candles from the market source through it; every order goes to the
+gate over `GateLink`, every reply and push back into the engine, every event into
+data/agent.db. Paper mode's market is the gate's published replay schedule
+(`marketdata.schedule`) until the loopback Coinbase server exists.
+"""
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import AsyncIterable, Coroutine, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+
+import trading_contract as c
+from trading_agent.config_files import load_strategy_dir
+from trading_agent.domain.market import Candle
+from trading_agent.engine import Engine, ProductSpec, StrategySlot
+from trading_agent.gate_link import GateLink, GateUnavailable
+from trading_agent.marketdata.schedule import ScheduledReplay, read_schedule
+from trading_agent.store.event_store import EventStore
+from trading_agent.strategies.registry import build_strategy
+
+__all__ = ["AgentOptions", "StartupError", "run"]
+
+log = logging.getLogger("trading_agent")
+
+AGENT_ID: Final = "agent-1"
+_WAIT_FOR_GATE_S: Final = 30.0
+
+
+class StartupError(Exception):
+    """The agent cannot start; the message says what to fix."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentOptions:
+    data_dir: Path
+    strategy_dir: Path
+    strategies: tuple[str, ...]
+    products: tuple[str, ...] | None = None  # None: every product of the market
+    duration_s: float | None = None
+
+
+def run(options: AgentOptions) -> int:
+    """Run until SIGINT/SIGTERM or `duration_s`; the process's exit code."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        return asyncio.run(_main(options))
+    except StartupError as exc:
+        log.error("not started: %s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _main(options: AgentOptions) -> int:
+    run_dir = options.data_dir / "run"
+    schedule_path = run_dir / "market.json"
+    await _wait_for(run_dir / "agent.sock", schedule_path)
+    schedule = read_schedule(schedule_path)
+    products = options.products or tuple(sorted(schedule.products))
+    unknown = [p for p in products if p not in schedule.products]
+    if unknown:
+        raise StartupError(f"the paper market has no {', '.join(unknown)}")
+    pending: list[c.GateMessage] = []
+    link = GateLink(
+        run_dir / "agent.sock", agent_id=AGENT_ID, now_ns=time.time_ns, on_push=pending.append
+    )
+    link_task = asyncio.create_task(link.run())
+    try:
+        await _connected(link, run_dir / "agent.sock")
+        cash = await _cash(link)
+        specs = {
+            p: ProductSpec(
+                product_id=p,
+                base_increment=schedule.products[p].base_increment,
+                min_size=schedule.products[p].base_min_size,
+            )
+            for p in products
+        }
+        engine = Engine(slots=_slots(options, products), specs=specs, starting_cash_usd=cash)
+        session = _Session(engine, link, EventStore(options.data_dir / "agent.db"), pending)
+        limits = await link.request(engine.limits_query(time.time_ns()))
+        session.deliver([limits])
+        log.info(
+            "trading %s with %s, %s USD; market: gate paper replay",
+            ", ".join(products),
+            ", ".join(options.strategies),
+            cash,
+        )
+        print(  # noqa: T201 - the supervisor waits for this line
+            f"trading-agent ready: {len(products)} products, strategies "
+            f"{', '.join(options.strategies)}; store {options.data_dir / 'agent.db'}",
+            flush=True,
+        )
+        try:
+            await _until_stopped(
+                session.run(ScheduledReplay(schedule), set(products)), options.duration_s
+            )
+        finally:
+            session.close()
+    finally:
+        link_task.cancel()
+        await asyncio.gather(link_task, return_exceptions=True)
+    return 0
+
+
+class _Session:
+    """One engine, one link, one store: candles in, orders out, everything recorded."""
+
+    def __init__(
+        self, engine: Engine, link: GateLink, store: EventStore, pushed: list[c.GateMessage]
+    ) -> None:
+        self._engine = engine
+        self._link = link
+        self._store = store
+        self._pushed = pushed
+
+    async def run(self, source: AsyncIterable[Candle], products: set[str]) -> None:
+        async for candle in source:
+            self.deliver(self._take_pushed())
+            if candle.product_id not in products:
+                continue
+            for order in self._engine.on_candle(candle):
+                try:
+                    reply = await self._link.request(order)
+                except GateUnavailable as exc:
+                    log.warning("order %s not answered: %s", order.intent_id, exc)
+                    self._engine.request_failed(order, str(exc), time.time_ns())
+                    continue
+                self.deliver([reply])
+            self._store.append(self._engine.drain_events())
+            self._store.flush()
+
+    def _take_pushed(self) -> list[c.GateMessage]:
+        taken = list(self._pushed)
+        self._pushed.clear()
+        return taken
+
+    def deliver(self, messages: Sequence[c.GateMessage]) -> None:
+        now = time.time_ns()
+        for message in messages:
+            self._engine.on_message(message, now)
+
+    def close(self) -> None:
+        self.deliver(self._take_pushed())
+        self._store.append(self._engine.drain_events())
+        self._store.close()
+
+
+async def _until_stopped(work: Coroutine[Any, Any, None], duration_s: float | None) -> None:
+    """Run `work` until it ends, `duration_s` passes, or SIGINT/SIGTERM arrives."""
+    task = asyncio.create_task(work)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        await asyncio.wait_for(task, duration_s)
+    except TimeoutError:
+        log.info("duration of %s s reached; stopping", duration_s)
+    except asyncio.CancelledError:
+        log.info("stopping on a signal")
+
+
+async def _connected(link: GateLink, socket: Path) -> None:
+    try:
+        await asyncio.wait_for(link.connected.wait(), _WAIT_FOR_GATE_S)
+    except TimeoutError as exc:
+        raise StartupError(f"no gate answered on {socket}") from exc
+
+
+async def _wait_for(*paths: Path) -> None:
+    deadline = time.monotonic() + _WAIT_FOR_GATE_S
+    while not all(p.exists() for p in paths):
+        if time.monotonic() > deadline:
+            missing = ", ".join(str(p) for p in paths if not p.exists())
+            raise StartupError(f"the gate has not started: no {missing}")
+        await asyncio.sleep(0.1)
+
+
+async def _cash(link: GateLink) -> Decimal:
+    reply = await link.request(
+        c.Query(
+            request_id=c.RequestId("q-balances"), kind=c.QueryKind.BALANCES, sent_ns=time.time_ns()
+        )
+    )
+    if not isinstance(reply, c.QueryReply) or not isinstance(reply.result, c.BalancesResult):
+        raise StartupError(f"the gate did not report balances: {reply}")
+    usd = [b for b in reply.result.balances if b.currency == "USD"]
+    return usd[0].available if usd else Decimal(0)
+
+
+def _slots(options: AgentOptions, products: tuple[str, ...]) -> list[StrategySlot]:
+    loaded = load_strategy_dir(options.strategy_dir)
+    missing = [s for s in options.strategies if s not in loaded]
+    if missing:
+        raise StartupError(f"no parameter file for {', '.join(missing)} in {options.strategy_dir}")
+    return [
+        StrategySlot(
+            strategy=build_strategy(name, p, loaded[name]), product_id=p, sizing=loaded[name].sizing
+        )
+        for p in products
+        for name in options.strategies
+    ]
