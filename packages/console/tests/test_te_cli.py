@@ -21,7 +21,7 @@ def test_te_up_when_run_briefly_then_starts_the_gate_and_stops_it_cleanly(tmp_pa
     """`te up --duration` lists every component, starts what is built, stops it, exits 0."""
     config = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
     done = subprocess.run(
-        [TE, "up", "--duration", "1", "--config", config, "--data", tmp_path / "data"],
+        [TE, "up", "--duration", "2", "--config", config, "--data", tmp_path / "data"],
         capture_output=True,
         text=True,
         check=False,
@@ -34,7 +34,9 @@ def test_te_up_when_run_briefly_then_starts_the_gate_and_stops_it_cleanly(tmp_pa
         expected = "starting" if component.available else "not built yet"
         assert expected in done.stdout
     assert "trading-gate ready" in done.stdout
-    assert "gate stopped (exit 0)" in done.stdout
+    assert "trading-agent ready" in done.stdout
+    assert done.stdout.index("agent stopped (exit 0)") < done.stdout.index("gate stopped (exit 0)")
+    assert (tmp_path / "data" / "agent.db").is_file()
     assert (tmp_path / "data" / "gate.db").is_file()
     assert "cancelling every open order" in (tmp_path / "data" / "logs" / "gate.log").read_text()
 
