@@ -165,6 +165,15 @@ def peer(script: str, python: Path, files: list[Path], runs: int) -> dict[str, A
     return parsed
 
 
+def _difference(mine: list[Any], other: list[Any]) -> str:
+    first = next(
+        (i for i, (a, b) in enumerate(zip(mine, other, strict=False)) if a != b),
+        min(len(mine), len(other)),
+    )
+    where = f"{mine[first]} vs {other[first]}" if first < min(len(mine), len(other)) else ""
+    return f"DIFFERENT fills ({len(mine)} vs {len(other)}; first at {first}: {where})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -214,8 +223,9 @@ def _case(name: str, data: dict[str, Path], args: argparse.Namespace) -> None:
             for fill in r["fills"]
         ]
         equity = sum(r["final_equity"] for r in result["results"]) - 10_000 * (len(data) - 1)
-        mine = sorted((str(p), int(t), str(s), float(px)) for p, t, s, px in runs[0]["fills"])
-        other = sorted((str(p), int(t), str(s), float(px)) for p, t, s, px in theirs)
+        # Prices to 1e-8: a peer that scales prices (backtesting.py) has float noise.
+        mine = sorted((str(p), int(t), str(s), round(px, 8)) for p, t, s, px in runs[0]["fills"])
+        other = sorted((str(p), int(t), str(s), round(px, 8)) for p, t, s, px in theirs)
         verdict = (
             "same fills" if mine == other else f"DIFFERENT fills ({len(mine)} vs {len(other)})"
         )

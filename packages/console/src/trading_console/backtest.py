@@ -5,13 +5,13 @@ limit of safety.yaml and the whole order lifecycle apply as in live trading. One
 `ReplayClock` is the only time; the same inputs give the same gate.db audit chain and
 the same agent.db events, byte for byte.
 
-Timing (per candle of a product, in completion order):
-1. the clock moves to the candle's start; orders the engine decided at the previous
-   close reach the venue now and take at this candle's open (`on_open`): decided at one
-   bar's close, filled at the next bar's open, never on the bar that triggered them;
-2. the clock moves to the candle's end; the venue sees the whole candle (resting orders,
+Timing (per candle, in completion order across products):
+1. the clock moves to the candle's end; the venue sees the whole candle (resting orders,
    stops, the volume budget) and the gate syncs, pushing updates and fills;
-3. the engine sees the complete candle and decides.
+2. the engine sees the complete candle and decides;
+3. its orders go to the gate at once, at this close; the first trade after the close is
+   the next candle's open, so that is where a market order takes (`on_open`): decided at
+   one bar's close, filled at the next bar's open, never on the bar that triggered it.
 
 A run folder gets: gate.db (the gate's audit log: every decision with every check's
 outcome), agent.db (the engine's events), trades.csv, equity.csv, metrics.json and
@@ -84,6 +84,7 @@ class BacktestResult:
     equity_usd: tuple[float, ...]
     candles: int
     orders: int
+    unsent: int
     rejections: dict[str, int]
     elapsed_s: float  # everything: reading the data, the replay, closing the stores
     replay_s: float  # the candle loop alone: strategies, gate, venue, stores
@@ -95,6 +96,7 @@ class BacktestResult:
         return self.metrics.to_dict() | {
             "bars_processed": self.candles,
             "orders_sent": self.orders,
+            "orders_unsent_at_end": self.unsent,
             "rejections": self.rejections,
             "elapsed_s": round(self.elapsed_s, 3),
             "replay_s": round(self.replay_s, 3),
@@ -149,7 +151,7 @@ async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> 
     )
     store = EventStore(spec.run_dir / "agent.db")
     try:
-        loop = _Loop(engine, gate, clock, store)
+        loop = _Loop(engine, gate, clock, store, series)
         await loop.start()
         total = sum(len(v) for v in series.values())
         replay_started = time.perf_counter()
@@ -170,6 +172,7 @@ async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> 
         equity_usd=tuple(loop.equity),
         candles=loop.candles,
         orders=loop.orders,
+        unsent=loop.unsent,
         rejections=dict(sorted(loop.rejections.items())),
         elapsed_s=time.perf_counter() - started,
         replay_s=replay_s,
@@ -184,13 +187,20 @@ class _Loop:
     """The replay: candles in, messages between engine and gate, the equity curve out."""
 
     def __init__(
-        self, engine: Engine, gate: InProcessGate, clock: ReplayClock, store: EventStore
+        self,
+        engine: Engine,
+        gate: InProcessGate,
+        clock: ReplayClock,
+        store: EventStore,
+        series: Mapping[str, Sequence[Candle]],
     ) -> None:
         self._engine = engine
         self._gate = gate
         self._clock = clock
         self._store = store
-        self._held: dict[str, list[c.PlaceOrder]] = {}
+        self._series = series
+        self._seen: dict[str, int] = {}
+        self.unsent = 0
         self.equity_ts: list[int] = []
         self.equity: list[float] = []
         self.candles = 0
@@ -216,19 +226,20 @@ class _Loop:
 
     async def _step(self, candle: Candle) -> None:
         product = candle.product_id
-        self._clock.advance(candle.start_ns)
-        waiting = self._held.pop(product, None)
-        if waiting:
-            self._gate.on_open(product, candle.open)
-            for order in waiting:
-                self.orders += 1
-                self._deliver(await self._gate.place(order))
         self._clock.advance(candle.end_ns)
         self._deliver(await self._gate.on_bar(_bar(candle)))
         decided = self._engine.on_candle(candle)
-        if decided:
-            self._held[product] = decided
         self._store.append(self._engine.drain_events())
+        position = self._seen[product] = self._seen.get(product, -1) + 1
+        following = self._series[product]
+        if decided and position + 1 < len(following):
+            # Sent now, at this close; the first trade after it is the next bar's open.
+            self._gate.on_open(product, following[position + 1].open)
+            for order in decided:
+                self.orders += 1
+                self._deliver(await self._gate.place(order))
+        elif decided:
+            self.unsent += len(decided)  # decided on the last bar: no market left to fill them
         self.equity_ts.append(candle.end_ns)
         self.equity.append(float(self._engine.equity_usd()))
 

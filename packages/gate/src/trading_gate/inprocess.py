@@ -99,6 +99,7 @@ class InProcessGate:
         self._audit = AuditLog(self._conn, anchor_path=data_dir / "audit.anchor")
         self._work: list[Coroutine[Any, Any, object]] = []
         self._out: list[GateMessage] = []
+        self._fills_synced = 0
         self.alerts: list[str] = []
         self.gate = Gate(
             config=config,
@@ -145,7 +146,11 @@ class InProcessGate:
     async def on_bar(self, bar: sim.Bar) -> list[GateMessage]:
         """Feed a complete bar to the venue; the gate syncs and reports what changed."""
         self.exchange.on_bar(bar)
-        await self.gate.sync()
+        # A sync with no live order and no new fill has nothing to find: skip it (most
+        # bars of most backtests), which is the same as running it.
+        if self.gate.has_live_orders or self.exchange.fill_count != self._fills_synced:
+            await self.gate.sync()
+            self._fills_synced = self.exchange.fill_count
         return await self._settle()
 
     async def place(self, message: PlaceOrder) -> list[GateMessage]:

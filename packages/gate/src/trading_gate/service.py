@@ -199,6 +199,10 @@ class Gate:
     def ledger(self) -> Ledger:
         return self._ledger
 
+    @property
+    def has_live_orders(self) -> bool:
+        return bool(self._live)
+
     def live_orders(self) -> list[JournalOrder]:
         return [self._orders[coid] for coid in self._live]
 

@@ -242,6 +242,11 @@ class PaperExchange:
         self._quotes[product_id] = sim.Quote(product_id=product_id, bid=bid, ask=ask)
         self._mids[product_id] = ReferenceMid(mid=price, observed_ns=self._clock.now_ns())
 
+    @property
+    def fill_count(self) -> int:
+        """How many fills the venue has made so far (a cheap "anything new?" test)."""
+        return len(self._fills)
+
     def reference_mid(self, product_id: ProductId) -> ReferenceMid | None:
         """The last bar's close as the mid, observed when the bar was fed (MarketView)."""
         return self._mids.get(product_id)
