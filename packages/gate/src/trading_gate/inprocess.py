@@ -44,7 +44,7 @@ BACKTEST_NAMESPACE: Final = uuid.UUID("0b5c9f0e-2a4d-5c1b-8e3f-7d6a5b4c3e21")
 
 
 class ReplayClock:
-    """The one clock of a backtest: set by the driver, never backwards.
+    """The one clock of a backtest: moved by the driver, never backwards.
 
     Wall and monotonic time are the same replayed instant.
     """
@@ -65,16 +65,6 @@ class ReplayClock:
     def advance(self, to_ns: int) -> None:
         """Move to `to_ns` unless simulated waiting has already gone past it."""
         self._now_ns = max(self._now_ns, to_ns)
-
-    def set(self, now_ns: int) -> None:
-        """Move to `now_ns`.
-
-        Raises:
-            ValueError: `now_ns` is before the current time.
-        """
-        if now_ns < self._now_ns:
-            raise ValueError(f"the replay clock cannot go back from {self._now_ns} to {now_ns}")
-        self._now_ns = now_ns
 
 
 class InProcessGate:
@@ -155,7 +145,8 @@ class InProcessGate:
 
     async def place(self, message: PlaceOrder) -> list[GateMessage]:
         """The Decision, then whatever sending the order caused."""
-        self._out.append(await self.gate.place(message))
+        mark = len(self._out)
+        self._out.insert(mark, await self.gate.place(message))
         return await self._settle()
 
     async def query(self, message: Query) -> list[GateMessage]:
@@ -168,11 +159,14 @@ class InProcessGate:
         return await self._settle()
 
     async def cancel(self, message: CancelOrder) -> list[GateMessage]:
-        self._out.append(self.gate.cancel(message))
+        """The Decision first (a reply before its consequences), then the updates."""
+        mark = len(self._out)
+        self._out.insert(mark, self.gate.cancel(message))
         return await self._settle()
 
     async def cancel_all(self, message: CancelAll) -> list[GateMessage]:
-        self._out.append(self.gate.cancel_all(message))
+        mark = len(self._out)
+        self._out.insert(mark, self.gate.cancel_all(message))
         return await self._settle()
 
     async def _settle(self) -> list[GateMessage]:

@@ -1,0 +1,119 @@
+"""The in-process gate of backtests: the real Gate over the paper venue, caller-driven."""
+
+import asyncio
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import trading_sim as sim
+from gate_process import TEST_LIMITS, write_config
+from trading_contract import (
+    Accepted,
+    CancelAll,
+    CancelOrder,
+    ClientOrderId,
+    Decision,
+    GateMessage,
+    GateState,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    PlaceOrder,
+    Reason,
+    RequestId,
+    Side,
+    SizeUnit,
+    TimeInForce,
+    TradingState,
+)
+from trading_gate import InProcessGate, PaperConfig, ReplayClock, load_config
+
+T0 = 1_764_614_400 * 10**9
+MINUTE = 60 * 10**9
+
+
+def bar(start: int) -> sim.Bar:
+    return sim.Bar(
+        product_id="BTC-USD", open_ns=start, close_ns=start + MINUTE,
+        open=Decimal(50_000), high=Decimal(50_010), low=Decimal(49_990),
+        close=Decimal(50_000), volume=Decimal(100),
+    )  # fmt: skip
+
+
+def gate(tmp_path: Path) -> tuple[InProcessGate, ReplayClock]:
+    clock = ReplayClock(T0)
+    config = load_config(write_config(tmp_path / "safety.yaml", **TEST_LIMITS))
+    g = InProcessGate(
+        config=config,
+        data_dir=tmp_path,
+        clock=clock,
+        paper=PaperConfig(starting_balances={"USD": Decimal(10_000)}),
+        starting_cash_usd=Decimal(10_000),
+    )
+    return g, clock
+
+
+def bid(intent: str, price: str = "49500.00") -> PlaceOrder:
+    return PlaceOrder(
+        request_id=RequestId(f"r-{intent}"), intent_id=intent, product_id="BTC-USD",
+        side=Side.BUY, order_type=OrderType.LIMIT, size=Decimal("0.001"),
+        size_in=SizeUnit.BASE, limit_price=Decimal(price), time_in_force=TimeInForce.GTC,
+        strategy_id="test", reason=Reason(regime="test"), sent_ns=T0,
+    )  # type: ignore[arg-type]  # fmt: skip
+
+
+def statuses(messages: Sequence[GateMessage]) -> list[OrderStatus]:
+    return [m.status for m in messages if isinstance(m, OrderUpdate)]
+
+
+def test_start_when_venue_is_empty_then_active_and_said_so(tmp_path: Path) -> None:
+    """Reconciling an empty venue leaves REDUCING; the first message says ACTIVE."""
+    g, _ = gate(tmp_path)
+
+    out = asyncio.run(g.start())
+
+    assert any(isinstance(m, GateState) and m.state is TradingState.ACTIVE for m in out)
+    g.close()
+
+
+def test_place_then_cancel_when_driven_then_every_message_comes_back_in_order(
+    tmp_path: Path,
+) -> None:
+    """Decision, OPEN, then on cancel a Decision and CANCELLED: what an agent would get."""
+    g, clock = gate(tmp_path)
+
+    async def scenario() -> tuple[list[GateMessage], list[GateMessage], list[GateMessage]]:
+        await g.start()
+        clock.advance(T0 + MINUTE)
+        await g.on_bar(bar(T0))
+        placed = await g.place(bid("i-1"))
+        decision = placed[0]
+        assert isinstance(decision, Decision)
+        assert isinstance(decision.verdict, Accepted)
+        (coid,) = decision.verdict.client_order_ids
+        cancelled = await g.cancel(
+            CancelOrder(
+                request_id=RequestId("c-1"), client_order_id=ClientOrderId(coid), sent_ns=T0
+            )
+        )
+        again = await g.place(bid("i-2", "49400.00"))  # not a duplicate of i-1
+        everything = await g.cancel_all(CancelAll(request_id=RequestId("c-2"), sent_ns=T0))
+        return placed, cancelled, again + everything
+
+    placed, cancelled, rest = asyncio.run(scenario())
+
+    assert statuses(placed) == [OrderStatus.OPEN]
+    assert isinstance(cancelled[0], Decision)
+    assert OrderStatus.CANCELLED in statuses(cancelled)
+    assert OrderStatus.CANCELLED in statuses(rest)
+    g.close()
+
+
+def test_replay_clock_when_waiting_then_simulated_time_passes_and_never_goes_back() -> None:
+    """sleep moves replayed time on; advance never moves it back."""
+    clock = ReplayClock(T0)
+
+    asyncio.run(clock.sleep(1.5))
+    clock.advance(T0)
+
+    assert clock.now_ns() == clock.monotonic_ns() == T0 + 1_500_000_000
