@@ -86,7 +86,7 @@ def _year_file(path: Path) -> Path:
         out.write("ts,open,high,low,close,volume\n")
         for i in range(n):
             out.write(
-                f"{start + 60 * i},{open_[i]:.2f},{high[i]:.2f},{low[i]:.2f},{close[i]:.2f},5\n"
+                f"{start + 60 * i},{open_[i]:.2f},{high[i]:.2f},{low[i]:.2f},{close[i]:.2f},5.00000000\n"
             )
     return path
 

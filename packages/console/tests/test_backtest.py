@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 import trading_sim as sim
+from console_stubs import WIDE_LIMITS, rows
 from gate_process import write_config
 from trading_agent.domain.market import Candle
 from trading_console.backtest import BacktestError, BacktestResult, BacktestSpec, run_backtest
@@ -21,27 +21,6 @@ REPO = Path(__file__).resolve().parents[3]
 STRATEGIES = REPO / "config" / "strategies"
 BTC = sim.bundled_bars_path("BTC-USD")
 ETH = sim.bundled_bars_path("ETH-USD")
-WIDE = "1000000.00"
-
-# Limits far above what the reference strategy reaches: the comparison is about fills.
-WIDE_LIMITS: dict[str, Any] = {
-    "products": {
-        p: {
-            "max_order_size_base": "1000",
-            "max_order_notional_usd": WIDE,
-            "max_position_usd": WIDE,
-            "price_collar_bps": 1000,
-        }
-        for p in ("BTC-USD", "ETH-USD", "SOL-USD")
-    },
-    "account": {
-        "max_order_notional_usd": WIDE,
-        "max_gross_exposure_usd": WIDE,
-        "max_open_orders": 50,
-        "daily_loss_limit_usd": WIDE,
-        "max_drawdown_pct": "99.0",
-    },
-}
 
 
 def spec(tmp_path: Path, name: str = "run", **overrides: Any) -> BacktestSpec:
@@ -64,14 +43,6 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
 # ---------------------------------------------------------------- determinism
 
 
@@ -88,8 +59,8 @@ def test_run_when_repeated_with_same_inputs_then_event_logs_are_identical(
 
     audit = "SELECT seq, event_type, payload, hash FROM audit ORDER BY seq"
     events = "SELECT seq, ts_ns, kind, body FROM events ORDER BY seq"
-    assert _rows(first.run_dir / "gate.db", audit) == _rows(second.run_dir / "gate.db", audit)
-    assert _rows(first.run_dir / "agent.db", events) == _rows(second.run_dir / "agent.db", events)
+    assert rows(first.run_dir / "gate.db", audit) == rows(second.run_dir / "gate.db", audit)
+    assert rows(first.run_dir / "agent.db", events) == rows(second.run_dir / "agent.db", events)
     assert _sha(first.run_dir / "trades.csv") == _sha(second.run_dir / "trades.csv")
     assert first.metrics == second.metrics
     assert first.orders > 0  # the runs traded, so the comparison means something
@@ -107,7 +78,7 @@ def test_run_when_limits_are_the_shipped_ones_then_gate_refusals_are_counted(
 
     # sma_cross buys a fixed 0.001 BTC (about 75 USD here): inside 100 USD, so it trades,
     # and every order the gate saw is in gate.db with its decision.
-    decided = _rows(
+    decided = rows(
         result.run_dir / "gate.db",
         "SELECT count(*) FROM audit WHERE event_type IN ('order.accepted', 'order.rejected')",
     )
@@ -127,7 +98,7 @@ def test_run_when_order_cap_below_fixed_size_then_nothing_is_sent(tmp_path: Path
     result = run(s)
 
     assert result.orders == 0
-    skipped = _rows(
+    skipped = rows(
         result.run_dir / "agent.db",
         "SELECT count(*) FROM events WHERE kind = 'skipped' AND body LIKE '%order limits%'",
     )
@@ -184,7 +155,7 @@ def test_sma_cross_when_on_bundled_real_data_then_matches_the_vectorized_referen
         candles, size=0.001, fee=0.001, cash=10_000.0
     )
 
-    fills = _rows(
+    fills = rows(
         result.run_dir / "agent.db",
         "SELECT json_extract(body, '$.event_ns'), json_extract(body, '$.side'),"
         " CAST(json_extract(body, '$.price') AS REAL) FROM events WHERE kind = 'fill'"

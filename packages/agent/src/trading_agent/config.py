@@ -83,6 +83,7 @@ PARAMETERS: Final[Mapping[str, Mapping[str, ParamKind]]] = MappingProxyType(
                 "trailing_stop": ParamKind.BOOL,
             }
         ),
+        "return_sign": MappingProxyType({"threshold_bps": ParamKind.INT}),
     }
 )
 """Every strategy's parameters and their kinds; the registry builds from exactly these."""

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Final
 
 from trading_agent.config import StrategyParams
-from trading_agent.strategies import mean_reversion, momentum, sma_cross
+from trading_agent.strategies import mean_reversion, momentum, return_sign, sma_cross
 from trading_agent.strategies.base import Strategy
 
 __all__ = ["STRATEGY_NAMES", "UnknownStrategy", "build_strategy"]
@@ -48,11 +48,16 @@ def _momentum(product_id: str, p: StrategyParams) -> Strategy:
     )
 
 
+def _return_sign(product_id: str, p: StrategyParams) -> Strategy:
+    return return_sign.ReturnSign(product_id, threshold_bps=p.int_value("threshold_bps"))
+
+
 _BUILDERS: Final[Mapping[str, Callable[[str, StrategyParams], Strategy]]] = MappingProxyType(
     {
         sma_cross.NAME: _sma_cross,
         mean_reversion.NAME: _mean_reversion,
         momentum.NAME: _momentum,
+        return_sign.NAME: _return_sign,
     }
 )
 
