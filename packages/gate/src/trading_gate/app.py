@@ -313,12 +313,16 @@ class GateProcess:
         )
         path = self._options.data_dir / "run" / MARKET_SCHEDULE
         path.write_bytes(msgspec.json.encode(schedule))
+        step_ns = round(self._options.bar_seconds * 1e9)
         for index in itertools.count():
-            due_ns = start_ns + round(index * self._options.bar_seconds * 1e9)
+            due_ns = start_ns + index * step_ns
             await asyncio.sleep(max(0.0, (due_ns - time.time_ns()) / 1e9))
-            lap, position = divmod(index, length)
-            for product, bars in series.items():
-                self._exchange.on_bar(_shifted(bars[position], lap * spans[product]))
+            position = index % length
+            for bars in series.values():
+                # Stamped on the gate's clock: the venue compares a bar's times with its
+                # orders' (wall-clock) times, e.g. a resting limit fills only on bars
+                # that opened after it arrived.
+                self._exchange.on_bar(_restamped(bars[position], due_ns - step_ns, due_ns))
             await self.gate.sync()
 
     def _spec(self, product_id: str) -> sim.ProductSpec:
@@ -339,8 +343,5 @@ def _server_config(options: RunOptions, path: Path) -> ServerConfig:
     )
 
 
-def _shifted(bar: sim.Bar, shift_ns: int) -> sim.Bar:
-    if not shift_ns:
-        return bar
-    close = None if bar.close_ns is None else bar.close_ns + shift_ns
-    return msgspec.structs.replace(bar, open_ns=bar.open_ns + shift_ns, close_ns=close)
+def _restamped(bar: sim.Bar, open_ns: int, close_ns: int) -> sim.Bar:
+    return msgspec.structs.replace(bar, open_ns=open_ns, close_ns=close_ns)

@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 import trading_contract as c
-from gate_process import AgentClient, GateProcess, resting_bid, running_gate, write_config
+from gate_process import (
+    BTC_OPEN,
+    AgentClient,
+    GateProcess,
+    resting_bid,
+    running_gate,
+    write_config,
+)
 
 AGENT_SCRIPT = Path(__file__).with_name("agent_script.py")
 TESTS = Path(__file__).resolve().parents[1]
@@ -305,3 +312,34 @@ def test_gate_when_key_file_unsafe_then_refuses_to_start_without_quoting_it(tmp_
     with pytest.raises(AssertionError, match="chmod 600") as refused:
         GateProcess(tmp_path, config=config).start()
     assert canary not in str(refused.value)
+
+
+def test_paper_when_market_trades_through_a_resting_bid_then_it_fills_as_maker(
+    tmp_path: Path,
+) -> None:
+    """The paper market's bars are stamped on the gate's clock, so a bid that rests
+    before a bar trades through it fills at its limit as maker (a regression: bars kept
+    their recorded times, older than every order, and no resting order ever filled)."""
+    with running_gate(tmp_path, "--bar-seconds", "0.05") as gate:
+        gate.wait_for(lambda: gate.status().state is c.TradingState.ACTIVE)
+        agent = AgentClient(gate.agent_socket)
+        try:
+            bid = (BTC_OPEN * Decimal("0.995")).quantize(Decimal("0.01"))
+            decision = agent.place("i-maker", limit_price=bid)
+            assert isinstance(decision.verdict, c.Accepted)
+
+            def filled() -> bool:
+                return any(isinstance(e, c.Fill) for e in agent.events) or _poll(agent)
+
+            gate.wait_for(filled, timeout_s=20)
+        finally:
+            agent.close()
+    (fill,) = [e for e in agent.events if isinstance(e, c.Fill)]
+    assert fill.liquidity is c.Liquidity.MAKER
+    assert fill.price == bid
+
+
+def _poll(agent: AgentClient) -> bool:
+    """Read whatever the gate pushed (a heartbeat reply at least comes every 0.5 s)."""
+    agent.events.append(agent.read())
+    return False
