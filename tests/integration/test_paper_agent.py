@@ -1,13 +1,17 @@
 """Paper trading end to end: `trading-agent run` against a real `trading-gate run`."""
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 
+import trading_sim as sim
 from gate_process import REPO, running_gate
+from trading_console.backtest import BacktestSpec, run_backtest
 
 AGENT_BIN = Path(sys.executable).parent / "trading-agent"
 
@@ -52,6 +56,25 @@ def test_agent_when_run_against_the_gate_then_its_orders_are_decided_and_filled_
     assert all(a["request"]["strategy_id"] == "sma_cross" for a in accepted)
     gate_fills = _gate_fills(gate.data / "gate.db")
     assert sorted(f["trade_id"] for f in fills) == sorted(gate_fills)
+
+    # The same strategy backtested over the same candles decides the same orders: the
+    # paper agent joined the replay late, so its orders are the backtest's from its
+    # first one on (sma_cross is flat before any cross up, in both).
+    spec = BacktestSpec(
+        strategies=("sma_cross",),
+        data={"BTC-USD": sim.bundled_bars_path("BTC-USD")},
+        strategy_dir=REPO / "config" / "strategies",
+        safety_config=gate.config,
+        run_dir=tmp_path / "backtest",
+        starting_cash_usd=Decimal(10_000),
+    )
+    result = asyncio.run(run_backtest(spec))
+    backtested = [
+        (o["sent_ns"], o["side"], o["size"]) for o in _events(result.run_dir / "agent.db", "order")
+    ]
+    papered = [(o["sent_ns"], o["side"], o["size"]) for o in orders]
+    start = backtested.index(papered[0])
+    assert backtested[start : start + len(papered)] == papered
 
 
 def _gate_fills(db: Path) -> list[str]:
