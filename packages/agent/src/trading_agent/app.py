@@ -10,6 +10,7 @@ data/agent.db. Paper mode's market is the gate's published replay schedule
 """
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -17,16 +18,21 @@ from collections.abc import AsyncIterable, Coroutine, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import trading_contract as c
 from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
 from trading_agent.gate_link import GateLink, GateUnavailable
+from trading_agent.marketdata.live import LiveCandles
 from trading_agent.marketdata.schedule import ScheduledReplay, read_schedule
 from trading_agent.store.event_store import EventStore
 from trading_agent.strategies.registry import build_strategy
+from trading_coinbase.errors import CoinbaseError
+from trading_coinbase.rest import RestClient
+from trading_coinbase.translate import Granularity, product_rules
+from trading_coinbase.websocket import MARKET_DATA_URL, WebsocketFeed
 
 __all__ = ["AgentOptions", "StartupError", "run"]
 
@@ -47,6 +53,10 @@ class AgentOptions:
     strategies: tuple[str, ...]
     products: tuple[str, ...] | None = None  # None: every product of the market
     duration_s: float | None = None
+    # Public Coinbase market data instead of the gate's paper replay (no key needed):
+    venue_url: str | None = None  # https://api.coinbase.com or the loopback venue
+    venue_ws_url: str | None = None
+    granularity: str = "FIVE_MINUTE"
 
 
 def run(options: AgentOptions) -> int:
@@ -54,6 +64,7 @@ def run(options: AgentOptions) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     try:
         return asyncio.run(_main(options))
     except StartupError as exc:
@@ -63,56 +74,104 @@ def run(options: AgentOptions) -> int:
         return 0
 
 
+class _Market(NamedTuple):
+    """Where candles come from, and what the venue lists for each product traded."""
+
+    source: AsyncIterable[Candle]
+    specs: dict[str, ProductSpec]
+    name: str
+
+
 async def _main(options: AgentOptions) -> int:
     run_dir = options.data_dir / "run"
-    schedule_path = run_dir / "market.json"
-    await _wait_for(run_dir / "agent.sock", schedule_path)
+    await _wait_for(run_dir / "agent.sock")
+    async with contextlib.AsyncExitStack() as stack:
+        market = await _market(options, stack)
+        products = tuple(market.specs)
+        pending: list[c.GateMessage] = []
+        link = GateLink(
+            run_dir / "agent.sock", agent_id=AGENT_ID, now_ns=time.time_ns, on_push=pending.append
+        )
+        link_task = asyncio.create_task(link.run())
+        try:
+            await _connected(link, run_dir / "agent.sock")
+            cash = await _cash(link)
+            engine = Engine(
+                slots=_slots(options, products), specs=market.specs, starting_cash_usd=cash
+            )
+            session = _Session(engine, link, EventStore(options.data_dir / "agent.db"), pending)
+            session.deliver([await link.request(engine.limits_query(time.time_ns()))])
+            log.info(
+                "trading %s with %s, %s USD; market: %s",
+                ", ".join(products), ", ".join(options.strategies), cash, market.name,
+            )  # fmt: skip
+            print(  # noqa: T201 - the supervisor waits for this line
+                f"trading-agent ready: {len(products)} products, strategies "
+                f"{', '.join(options.strategies)}; market {market.name}; "
+                f"store {options.data_dir / 'agent.db'}",
+                flush=True,
+            )
+            try:
+                await _until_stopped(session.run(market.source, set(products)), options.duration_s)
+            finally:
+                session.close()
+        finally:
+            link_task.cancel()
+            await asyncio.gather(link_task, return_exceptions=True)
+    return 0
+
+
+async def _market(options: AgentOptions, stack: contextlib.AsyncExitStack) -> _Market:
+    if options.venue_url is None:
+        return await _paper_market(options)
+    return await _coinbase_market(options, options.venue_url, stack)
+
+
+async def _paper_market(options: AgentOptions) -> _Market:
+    schedule_path = options.data_dir / "run" / "market.json"
+    await _wait_for(schedule_path)
     schedule = read_schedule(schedule_path)
     products = options.products or tuple(sorted(schedule.products))
     unknown = [p for p in products if p not in schedule.products]
     if unknown:
         raise StartupError(f"the paper market has no {', '.join(unknown)}")
-    pending: list[c.GateMessage] = []
-    link = GateLink(
-        run_dir / "agent.sock", agent_id=AGENT_ID, now_ns=time.time_ns, on_push=pending.append
-    )
-    link_task = asyncio.create_task(link.run())
+    specs = {
+        p: ProductSpec(
+            product_id=p,
+            base_increment=schedule.products[p].base_increment,
+            min_size=schedule.products[p].base_min_size,
+        )
+        for p in products
+    }
+    return _Market(ScheduledReplay(schedule), specs, "the gate's paper replay")
+
+
+async def _coinbase_market(
+    options: AgentOptions, venue_url: str, stack: contextlib.AsyncExitStack
+) -> _Market:
+    """Public Coinbase market data (no key): the real venue or the loopback one."""
+    if not options.products:
+        raise StartupError("with --venue-url, name the products to trade (--product)")
+    rest = await stack.enter_async_context(RestClient(base_url=venue_url))
+    specs: dict[str, ProductSpec] = {}
     try:
-        await _connected(link, run_dir / "agent.sock")
-        cash = await _cash(link)
-        specs = {
-            p: ProductSpec(
-                product_id=p,
-                base_increment=schedule.products[p].base_increment,
-                min_size=schedule.products[p].base_min_size,
+        for product in options.products:
+            rules = product_rules(await rest.get_product(product))
+            specs[product] = ProductSpec(
+                product_id=product,
+                base_increment=rules.base_increment,
+                min_size=rules.base_min_size,
             )
-            for p in products
-        }
-        engine = Engine(slots=_slots(options, products), specs=specs, starting_cash_usd=cash)
-        session = _Session(engine, link, EventStore(options.data_dir / "agent.db"), pending)
-        limits = await link.request(engine.limits_query(time.time_ns()))
-        session.deliver([limits])
-        log.info(
-            "trading %s with %s, %s USD; market: gate paper replay",
-            ", ".join(products),
-            ", ".join(options.strategies),
-            cash,
-        )
-        print(  # noqa: T201 - the supervisor waits for this line
-            f"trading-agent ready: {len(products)} products, strategies "
-            f"{', '.join(options.strategies)}; store {options.data_dir / 'agent.db'}",
-            flush=True,
-        )
-        try:
-            await _until_stopped(
-                session.run(ScheduledReplay(schedule), set(products)), options.duration_s
-            )
-        finally:
-            session.close()
-    finally:
-        link_task.cancel()
-        await asyncio.gather(link_task, return_exceptions=True)
-    return 0
+    except CoinbaseError as exc:
+        raise StartupError(f"cannot read the products from {venue_url}: {exc}") from exc
+    ws_url = options.venue_ws_url or MARKET_DATA_URL
+    source = LiveCandles(
+        rest=rest,
+        feed=WebsocketFeed(url=ws_url),
+        products=options.products,
+        granularity=Granularity[options.granularity],
+    )
+    return _Market(source, specs, f"{venue_url} ({options.granularity.lower()} candles)")
 
 
 class _Session:

@@ -47,14 +47,31 @@ def protocol() -> None:
 )
 @click.option("--product", "products", multiple=True, help="Product (default: all).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option(
+    "--venue-url",
+    default=None,
+    help="Public Coinbase market data from here (https://api.coinbase.com, or the loopback "
+    "venue's URL) instead of the gate's paper replay. No key is used.",
+)
+@click.option("--venue-ws-url", default=None, help="Its market-data websocket URL.")
+@click.option(
+    "--granularity",
+    type=click.Choice(["ONE_MINUTE", "FIVE_MINUTE", "FIFTEEN_MINUTE", "ONE_HOUR"]),
+    default="FIVE_MINUTE",
+    show_default=True,
+    help="Candle size with --venue-url (Coinbase's candles channel is five-minute).",
+)
 def run(
     data: Path,
     strategies_dir: Path,
     strategies: tuple[str, ...],
     products: tuple[str, ...],
     duration: float | None,
+    venue_url: str | None,
+    venue_ws_url: str | None,
+    granularity: str,
 ) -> None:
-    """Trade on paper through the gate: candles in, order intents out, fills booked."""
+    """Trade through the gate: candles in, order intents out, fills booked."""
     from trading_agent.app import AgentOptions
     from trading_agent.app import run as run_agent
 
@@ -64,5 +81,8 @@ def run(
         strategies=strategies,
         products=products or None,
         duration_s=duration,
+        venue_url=venue_url,
+        venue_ws_url=venue_ws_url,
+        granularity=granularity,
     )
     raise SystemExit(run_agent(options))
