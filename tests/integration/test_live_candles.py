@@ -5,16 +5,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 import trading_sim as sim
 from trading_agent.domain.market import Candle
-from trading_agent.marketdata.live import LiveCandles
+from trading_agent.marketdata.live import LiveCandles, LiveTradeBars
 from trading_coinbase.translate import Granularity
 from trading_sim.venue import VenueSettings
 from trading_sim.venue.testing import KEY_NAME, Harness, harness
 
+REPO_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 BARS = sim.read_bars(sim.bundled_bars_path("BTC-USD"), "BTC-USD")[:400]
 HISTORY = 100  # bars already traded when the venue starts
 WARMUP = 30
@@ -101,3 +103,65 @@ def test_live_when_the_stream_drops_then_the_missed_bars_come_from_rest_once(
     assert _seen(got) == _expected(first, WARMUP + 8)
     reconnects = [r.getMessage() for r in caplog.records]
     assert any("sequence gap" in m or "session ended" in m for m in reconnects), reconnects
+
+
+MINUTE_BARS = sim.read_bars(
+    REPO_DATA / "coinbase" / "BTC-USD_1m_20201122-20201212.csv.gz", "BTC-USD"
+)[:300]
+
+
+def test_trade_bars_when_following_trades_then_history_then_bars_built_from_trades(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """1-minute bars from the trade stream: the warm-up and the bucket joined mid-way
+    come from REST (the recorded bars), later ones are built from the venue's trades
+    (its one trade per replayed bar: the bar's volume at its close, at its end), in
+    order, never twice, across a dropped stream."""
+    caplog.set_level(logging.WARNING, logger="trading_agent.marketdata.live")
+    settings = VenueSettings(key_name=KEY_NAME, history_bars=HISTORY, bar_seconds=60.0)
+    by_end = {b.close_ns: b for b in MINUTE_BARS}
+
+    async def scenario() -> list[Candle]:
+        got: list[Candle] = []
+        async with (
+            harness({"BTC-USD": MINUTE_BARS}, settings=settings) as h,
+            h.rest(keyless=True) as rest,
+        ):
+            source = LiveTradeBars(
+                rest=rest, feed=h.market_feed(), products=["BTC-USD"], history_bars=WARMUP
+            )
+
+            async def follow() -> None:
+                async for candle in source:
+                    got.append(candle)
+
+            task = asyncio.create_task(follow())
+            try:
+                await _until(lambda: len(got) >= WARMUP)
+                for step in range(8):
+                    if step == 4:
+                        h.set_faults(ws_drop_next=1)
+                    h.next_bar()
+                    await asyncio.sleep(0.05)
+                await _until(lambda: len(got) >= WARMUP + 6)
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return got
+
+    got = asyncio.run(scenario())
+
+    starts = [c.start_ns for c in got]
+    assert starts == sorted(set(starts))  # in order, never twice
+    assert all(s % 60_000_000_000 == 0 for s in starts)
+    recorded = {b.open_ns: b for b in MINUTE_BARS}
+    history = got[:WARMUP]
+    assert [(c.open, c.close) for c in history] == [
+        (recorded[c.start_ns].open, recorded[c.start_ns].close) for c in history
+    ]
+    built = [c for c in got[WARMUP:] if c.open == c.close == c.high == c.low]
+    assert built, got[WARMUP:]
+    for candle in built:  # the trade of the bar that ended inside this bucket
+        source_bar = by_end[candle.start_ns]
+        assert (candle.close, candle.volume) == (source_bar.close, source_bar.volume)

@@ -25,7 +25,7 @@ from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
 from trading_agent.gate_link import GateLink, GateUnavailable
-from trading_agent.marketdata.live import LiveCandles
+from trading_agent.marketdata.live import LiveCandles, LiveTradeBars
 from trading_agent.marketdata.schedule import ScheduledReplay, read_schedule
 from trading_agent.store.event_store import EventStore
 from trading_agent.strategies.registry import build_strategy
@@ -165,11 +165,13 @@ async def _coinbase_market(
     except CoinbaseError as exc:
         raise StartupError(f"cannot read the products from {venue_url}: {exc}") from exc
     ws_url = options.venue_ws_url or MARKET_DATA_URL
-    source = LiveCandles(
-        rest=rest,
-        feed=WebsocketFeed(url=ws_url),
-        products=options.products,
-        granularity=Granularity[options.granularity],
+    granularity = Granularity[options.granularity]
+    feed = WebsocketFeed(url=ws_url)
+    # Coinbase's candles channel is five-minute: finer bars are built from its trades.
+    source: AsyncIterable[Candle] = (
+        LiveTradeBars(rest=rest, feed=feed, products=options.products, granularity=granularity)
+        if granularity is Granularity.ONE_MINUTE
+        else LiveCandles(rest=rest, feed=feed, products=options.products, granularity=granularity)
     )
     return _Market(source, specs, f"{venue_url} ({options.granularity.lower()} candles)")
 

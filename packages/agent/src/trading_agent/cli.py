@@ -59,7 +59,8 @@ def protocol() -> None:
     type=click.Choice(["ONE_MINUTE", "FIVE_MINUTE", "FIFTEEN_MINUTE", "ONE_HOUR"]),
     default="FIVE_MINUTE",
     show_default=True,
-    help="Candle size with --venue-url (Coinbase's candles channel is five-minute).",
+    help="Candle size with --venue-url: one-minute bars are built from the trade stream; "
+    "others follow the candles channel (five-minute on Coinbase).",
 )
 def run(
     data: Path,

@@ -23,14 +23,15 @@ from decimal import Decimal
 from typing import Final
 
 from trading_agent.domain.market import NS_PER_S, Candle
+from trading_agent.marketdata.trade_bars import BarBuilder, Trade
 from trading_coinbase import schemas as w
 from trading_coinbase.errors import CoinbaseError
 from trading_coinbase.rest import RestClient
-from trading_coinbase.translate import Granularity, parse_decimal
+from trading_coinbase.translate import Granularity, parse_decimal, parse_rfc3339_ns
 from trading_coinbase.translate import candles as rest_candles
 from trading_coinbase.websocket import SequenceGap, Subscription, WebsocketFeed
 
-__all__ = ["LiveCandles"]
+__all__ = ["LiveCandles", "LiveTradeBars"]
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,13 @@ class LiveCandles:
                         if update.product_id not in synced:
                             synced.add(update.product_id)
                             start_ns = int(update.start) * NS_PER_S
-                            for candle in await self._backfill(update.product_id, start_ns):
+                            for candle in await self.backfill(update.product_id, start_ns):
                                 yield candle
                         done = self._on_update(update)
                         if done is not None:
                             yield done
 
-    async def _backfill(self, product: str, before_ns: int) -> list[Candle]:
+    async def backfill(self, product: str, before_ns: int) -> list[Candle]:
         """The complete candles before `before_ns` not yet delivered, oldest first."""
         step = self._granularity.seconds
         before_s = before_ns // NS_PER_S
@@ -115,7 +116,7 @@ class LiveCandles:
         out = []
         for bar in rest_candles(reply):
             candle = _candle(product, step, bar.start_ns, bar)
-            if candle.start_ns < before_ns and self._is_new(candle):
+            if candle.start_ns < before_ns and self.claim(candle):
                 out.append(candle)
         return out
 
@@ -129,11 +130,12 @@ class LiveCandles:
         forming = self._forming.get(product)
         if forming is None or candle.start_ns >= forming.start_ns:
             self._forming[product] = candle
-        if forming is not None and candle.start_ns > forming.start_ns and self._is_new(forming):
+        if forming is not None and candle.start_ns > forming.start_ns and self.claim(forming):
             return forming
         return None
 
-    def _is_new(self, candle: Candle) -> bool:
+    def claim(self, candle: Candle) -> bool:
+        """True, and remembered, if no candle of its product at or after it went out."""
         last = self._last_start.get(candle.product_id)
         if last is not None and candle.start_ns <= last:
             return False
@@ -155,4 +157,96 @@ def _candle(product: str, step_s: int, start_ns: int, bar: object) -> Candle:
         low=value("low"),
         close=value("close"),
         volume=value("volume"),
+    )
+
+
+class LiveTradeBars:
+    """Complete candles of `granularity_s` built from the public `market_trades` channel.
+
+    For bars the venue's candle channel does not offer (Coinbase's is five-minute): the
+    trades of each product feed a `BarBuilder`, and a bar is complete when a trade of a
+    later bucket arrives (a quiet minute has no bar: a visible gap, never a flat one).
+
+    A session joins the stream mid-bucket, so the bucket of its first trade of each
+    product may lack trades from before the subscribe: that bar comes from REST instead
+    (when the venue has it), and so does every complete bar before it that was not yet
+    delivered (warm-up history, or what a drop missed). Trades are deduplicated by id.
+    """
+
+    def __init__(
+        self,
+        *,
+        rest: RestClient,
+        feed: WebsocketFeed,
+        products: Sequence[str],
+        granularity: Granularity = Granularity.ONE_MINUTE,
+        history_bars: int = 200,
+    ) -> None:
+        if not products:
+            raise ValueError("LiveTradeBars needs at least one product")
+        self._rest = rest
+        self._feed = feed
+        self._products = tuple(products)
+        self._granularity = granularity
+        self._history = LiveCandles(
+            rest=rest, feed=feed, products=products, granularity=granularity,
+            history_bars=history_bars,
+        )  # fmt: skip  # its backfill and its "never twice" book-keeping
+        self._builders: dict[str, BarBuilder] = {}
+        self._joined: dict[str, int] = {}  # product -> start of the bucket joined mid-way
+
+    def __aiter__(self) -> AsyncIterator[Candle]:
+        return self._candles()
+
+    async def _candles(self) -> AsyncIterator[Candle]:
+        backoff = _BACKOFF_FIRST_S
+        while True:
+            try:
+                async for candle in self._session():
+                    backoff = _BACKOFF_FIRST_S
+                    yield candle
+            except CoinbaseError as exc:
+                log.warning("trade stream ended (%s); reconnecting", exc)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+
+    async def _session(self) -> AsyncIterator[Candle]:
+        step = self._granularity.seconds
+        self._builders = {p: BarBuilder(p, step) for p in self._products}
+        self._joined = {}
+        subscription = Subscription(channel="market_trades", product_ids=self._products)
+        async with contextlib.aclosing(self._feed.session([subscription])) as session:
+            async for event in session:
+                if isinstance(event, SequenceGap):
+                    log.warning("trade stream sequence gap: %s", event)
+                    return
+                if not isinstance(event, w.MarketTradesMessage):
+                    continue
+                for trade in (t for e in event.events for t in e.trades):
+                    if trade.product_id in self._builders:
+                        for candle in await self._on_trade(_trade(trade)):
+                            yield candle
+
+    async def _on_trade(self, tick: Trade) -> list[Candle]:
+        out: list[Candle] = []
+        product, step_ns = tick.product_id, self._granularity.seconds * NS_PER_S
+        if product not in self._joined:
+            self._joined[product] = tick.ts_ns // step_ns * step_ns
+            out += await self._history.backfill(product, self._joined[product])
+        done = self._builders[product].add(tick)
+        if done is not None and done.start_ns == self._joined[product]:
+            # Joined mid-bucket: the venue's own candle for it, if it has one.
+            out += await self._history.backfill(product, done.end_ns)
+        elif done is not None and self._history.claim(done):
+            out.append(done)
+        return out
+
+
+def _trade(trade: w.WsTrade) -> Trade:
+    return Trade(
+        product_id=trade.product_id,
+        trade_id=trade.trade_id,
+        price=parse_decimal(trade.price, "trade.price"),
+        size=parse_decimal(trade.size, "trade.size"),
+        ts_ns=parse_rfc3339_ns(trade.time, "trade.time"),
     )
