@@ -19,10 +19,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from decimal import Decimal
 from typing import Final
 
 from trading_agent.domain.market import NS_PER_S, Candle
+from trading_agent.marketdata.history import from_ohlcv
 from trading_agent.marketdata.trade_bars import BarBuilder, Trade
 from trading_coinbase import schemas as w
 from trading_coinbase.errors import CoinbaseError
@@ -115,7 +115,7 @@ class LiveCandles:
         )
         out = []
         for bar in rest_candles(reply):
-            candle = _candle(product, step, bar.start_ns, bar)
+            candle = from_ohlcv(product, step, bar)
             if candle.start_ns < before_ns and self.claim(candle):
                 out.append(candle)
         return out
@@ -143,20 +143,16 @@ class LiveCandles:
         return True
 
 
-def _candle(product: str, step_s: int, start_ns: int, bar: object) -> Candle:
-    def value(name: str) -> Decimal:
-        raw = getattr(bar, name)
-        return raw if isinstance(raw, Decimal) else parse_decimal(raw, f"candle.{name}")
-
+def _candle(product: str, step_s: int, start_ns: int, bar: w.WsCandle) -> Candle:
     return Candle(
         product_id=product,
         start_ns=start_ns,
         granularity_s=step_s,
-        open=value("open"),
-        high=value("high"),
-        low=value("low"),
-        close=value("close"),
-        volume=value("volume"),
+        open=parse_decimal(bar.open, "candle.open"),
+        high=parse_decimal(bar.high, "candle.high"),
+        low=parse_decimal(bar.low, "candle.low"),
+        close=parse_decimal(bar.close, "candle.close"),
+        volume=parse_decimal(bar.volume, "candle.volume"),
     )
 
 
