@@ -4,11 +4,23 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
+from trading_agent.domain.events import EngineEvent
 from trading_agent.domain.market import NS_PER_S, Candle
 from trading_agent.domain.regime import UNKNOWN_REGIME, Regime
 from trading_agent.domain.trades import Trade
 from trading_agent.strategies.base import Position, StrategyContext
-from trading_contract import Fill, Liquidity, Side
+from trading_contract import (
+    Decision,
+    Fill,
+    GateState,
+    Liquidity,
+    RejectCode,
+    Rejected,
+    Side,
+    TradingState,
+)
 
 T0_NS = 1_700_000_000 * NS_PER_S  # 2023-11-14 22:13:20 UTC
 
@@ -104,3 +116,72 @@ def trade(**overrides: Any) -> Trade:
         "fill_count": 2,
     }
     return Trade(**(fields | overrides))
+
+
+# ---------------------------------------------------------------- engine events (journal)
+
+
+def event(kind: str, ts_ns: int, body: object) -> EngineEvent:
+    """An engine event as the engine records it: the struct's builtins as the body."""
+    built = msgspec.to_builtins(body)
+    assert isinstance(built, dict)
+    return EngineEvent(ts_ns=ts_ns, kind=kind, body=built)
+
+
+def rejection(code: RejectCode, message: str, intent_id: str, ts_ns: int) -> EngineEvent:
+    decision = Decision(
+        request_id=f"r-{intent_id}",
+        intent_id=intent_id,
+        verdict=Rejected(code=code, message=message),
+        decided_ns=ts_ns,
+    )
+    return event("rejected", ts_ns, decision)
+
+
+def gate_state(state: TradingState, cause: str, ts_ns: int) -> EngineEvent:
+    return event(
+        "gate_state", ts_ns, GateState(state=state, cause=cause, since_ns=ts_ns, sent_ns=ts_ns)
+    )
+
+
+def journal_day_events(day_start_ns: int) -> list[EngineEvent]:
+    """A busy UTC day starting at `day_start_ns`, with one event just before it and one
+    at its end (both belong to other days): signals, a skip, orders, accepts,
+    rejections of two codes, fills, two closed trades (+3.94 and -1.25 net), a halt and
+    a resume, and an unanswered request."""
+    hour = 3600 * NS_PER_S
+    t = day_start_ns
+    buy = fill(trade_id="t-1", event_ns=t + 1 * hour)
+    sell = fill(trade_id="t-2", side=Side.SELL, price=Decimal("51000"), event_ns=t + 2 * hour)
+    loser = trade(
+        strategy_id="momentum",
+        product_id="ETH-USD",
+        gross_pnl_usd=Decimal("-0.50"),
+        fees_usd=Decimal("0.75"),
+        net_pnl_usd=Decimal("-1.25"),
+        r_multiple=None,
+    )
+    return [
+        event("trade_closed", t - 1, trade(net_pnl_usd=Decimal("1000"))),  # yesterday
+        event("signal", t, {"action": "enter_long"}),
+        event("order", t + 1, {"intent_id": "intent-1"}),
+        event("accepted", t + 2, {"intent_id": "intent-1"}),
+        event("fill", t + 1 * hour, buy),
+        event("signal", t + 2 * hour - 2, {"action": "exit_long"}),
+        event("order", t + 2 * hour - 1, {"intent_id": "intent-2"}),
+        event("fill", t + 2 * hour, sell),
+        event("trade_closed", t + 2 * hour, trade()),
+        rejection(RejectCode.NOTIONAL_LIMIT, "notional 120 > 100 | per order", "i-3", t + 3 * hour),
+        rejection(RejectCode.HALTED, "the gate is halted", "i-4", t + 4 * hour + 1),
+        gate_state(TradingState.HALTED, "kill_switch: drill", t + 4 * hour),
+        rejection(RejectCode.NOTIONAL_LIMIT, "notional 130 > 100", "i-5", t + 5 * hour),
+        event("skipped", t + 5 * hour + 1, {"why": "the gate is halted"}),
+        gate_state(TradingState.ACTIVE, "operator_resume", t + 6 * hour),
+        event("signal", t + 7 * hour, {"action": "enter_long"}),
+        event("order", t + 7 * hour + 1, {"intent_id": "i-6"}),
+        event("request_failed", t + 7 * hour + 2, {"intent_id": "i-6", "why": "gate timeout"}),
+        event("order", t + 8 * hour, {"intent_id": "i-7"}),
+        event("accepted", t + 8 * hour + 1, {"intent_id": "i-7"}),
+        event("trade_closed", t + 9 * hour, loser),
+        event("trade_closed", t + 24 * hour, trade(net_pnl_usd=Decimal("-1000"))),  # tomorrow
+    ]

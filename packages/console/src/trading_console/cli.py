@@ -17,6 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 import trading_contract
+from trading_console.commands.audit import audit
+from trading_console.commands.bootstrap import bootstrap
+from trading_console.commands.control import kill, resume
+from trading_console.commands.data import data
+from trading_console.commands.journal import journal
+from trading_console.commands.status import status
 from trading_console.components import COMPONENTS
 from trading_console.supervisor import SupervisorError, agent_child, gate_child, minimal_env
 
@@ -29,6 +35,15 @@ if TYPE_CHECKING:
 @click.version_option(package_name="trading-console")
 def main() -> None:
     """te: run, watch and stop the trading system."""
+
+
+main.add_command(bootstrap)
+main.add_command(status)
+main.add_command(kill)
+main.add_command(resume)
+main.add_command(audit)
+main.add_command(journal)
+main.add_command(data)
 
 
 class _Stop(Exception):

@@ -14,7 +14,7 @@ dropped silently: it is listed under anomalies with its seq.
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Final
 
 import msgspec
@@ -46,6 +46,8 @@ NONE_YET: Final = "none yet"
 # A day of one-minute candles can hold thousands of fills; the page stays readable.
 MAX_FILL_ROWS: Final = 200
 _CENT: Final = Decimal("0.01")
+# Sums are exact whatever the thread's decimal context: 200 digits never round a P&L.
+_EXACT: Final = Context(prec=200)
 _EPOCH: Final = dt.date(1970, 1, 1)
 
 
@@ -216,7 +218,14 @@ def build_page(day: dt.date, events: Iterable[StoredEvent]) -> JournalPage:
 
 def realized_net_usd(trades: Iterable[TradeEntry]) -> Decimal:
     """The exact sum of the trades' net P&L (Decimal addition at the operands' scale)."""
-    return sum((t.trade.net_pnl_usd for t in trades), Decimal(0))
+    return _total(t.trade.net_pnl_usd for t in trades)
+
+
+def _total(values: Iterable[Decimal]) -> Decimal:
+    total = Decimal(0)
+    for value in values:
+        total = _EXACT.add(total, value)
+    return total
 
 
 def rejections_by_code(page: JournalPage) -> tuple[tuple[str, int], ...]:
@@ -234,7 +243,7 @@ def equity_curve(page: JournalPage) -> tuple[EquityPoint, ...]:
     points = [EquityPoint(ts_ns=start, pnl_usd=Decimal(0))]
     total = Decimal(0)
     for entry in page.trades:
-        total += entry.trade.net_pnl_usd
+        total = _EXACT.add(total, entry.trade.net_pnl_usd)
         points.append(EquityPoint(ts_ns=entry.ts_ns, pnl_usd=total))
     points.append(EquityPoint(ts_ns=end, pnl_usd=total))
     return tuple(points)
@@ -297,7 +306,7 @@ def _trades(page: JournalPage) -> str:
             _number(e.trade.size),
             _number(e.trade.entry_price),
             _number(e.trade.exit_price),
-            _usd(e.trade.fees_usd),
+            _fee(e.trade.fees_usd),
             _usd(e.trade.net_pnl_usd),
             "n/a" if e.trade.r_multiple is None else _number(e.trade.r_multiple),
         )
@@ -335,18 +344,18 @@ def _pnl(page: JournalPage) -> str:
         groups.setdefault((entry.trade.strategy_id, entry.trade.product_id), []).append(entry)
     rows = []
     for (strategy, product), entries in sorted(groups.items()):
-        gross = sum((e.trade.gross_pnl_usd for e in entries), Decimal(0))
-        fees = sum((e.trade.fees_usd for e in entries), Decimal(0))
+        gross = _total(e.trade.gross_pnl_usd for e in entries)
+        fees = _total(e.trade.fees_usd for e in entries)
         wins = sum(1 for e in entries if e.trade.net_pnl_usd > 0)
         rows.append(
-            (strategy, product, str(len(entries)), str(wins), _usd(gross), _usd(fees),
+            (strategy, product, str(len(entries)), str(wins), _usd(gross), _fee(fees),
              _usd(realized_net_usd(entries)))
         )  # fmt: skip
-    gross = sum((e.trade.gross_pnl_usd for e in page.trades), Decimal(0))
-    fees = sum((e.trade.fees_usd for e in page.trades), Decimal(0))
+    gross = _total(e.trade.gross_pnl_usd for e in page.trades)
+    fees = _total(e.trade.fees_usd for e in page.trades)
     wins = sum(1 for e in page.trades if e.trade.net_pnl_usd > 0)
     rows.append(
-        ("all", "", str(len(page.trades)), str(wins), _usd(gross), _usd(fees),
+        ("all", "", str(len(page.trades)), str(wins), _usd(gross), _fee(fees),
          _usd(realized_net_usd(page.trades)))
     )  # fmt: skip
     header = ("strategy", "product", "trades", "wins", "gross USD", "fees USD", "net USD")
@@ -430,9 +439,13 @@ def _clock(ts_ns: int, day: dt.date) -> str:
 
 
 def _usd(value: Decimal) -> str:
-    return f"{value.quantize(_CENT, rounding=ROUND_HALF_EVEN):+,}"
+    return f"{value.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_EXACT):+,}"
+
+
+def _fee(value: Decimal) -> str:
+    return f"{value.quantize(_CENT, rounding=ROUND_HALF_EVEN, context=_EXACT):,}"
 
 
 def _number(value: Decimal) -> str:
     # normalize() drops trailing zeros; format "f" keeps 100 from becoming 1E+2.
-    return format(value.normalize(), "f")
+    return format(value.normalize(_EXACT), "f")
