@@ -11,6 +11,7 @@ data/agent.db. Paper mode's market is the gate's published replay schedule
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import time
@@ -25,6 +26,7 @@ from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
 from trading_agent.gate_link import GateLink, GateUnavailable
+from trading_agent.journal import JournalError, write_journal
 from trading_agent.marketdata.live import LiveCandles, LiveTradeBars
 from trading_agent.marketdata.schedule import ScheduledReplay, read_schedule
 from trading_agent.store.event_store import EventStore
@@ -57,6 +59,7 @@ class AgentOptions:
     venue_url: str | None = None  # https://api.coinbase.com or the loopback venue
     venue_ws_url: str | None = None
     granularity: str = "FIVE_MINUTE"
+    journal_dir: Path = Path("journal")  # a page a day, journal/YYYY-MM-DD.md
 
 
 def run(options: AgentOptions) -> int:
@@ -99,7 +102,14 @@ async def _main(options: AgentOptions) -> int:
             engine = Engine(
                 slots=_slots(options, products), specs=market.specs, starting_cash_usd=cash
             )
-            session = _Session(engine, link, EventStore(options.data_dir / "agent.db"), pending)
+            session = _Session(
+                engine,
+                link,
+                EventStore(options.data_dir / "agent.db"),
+                pending,
+                data_dir=options.data_dir,
+                journal_dir=options.journal_dir,
+            )
             session.deliver([await link.request(engine.limits_query(time.time_ns()))])
             log.info(
                 "trading %s with %s, %s USD; market: %s",
@@ -180,8 +190,17 @@ class _Session:
     """One engine, one link, one store: candles in, orders out, everything recorded."""
 
     def __init__(
-        self, engine: Engine, link: GateLink, store: EventStore, pushed: list[c.GateMessage]
+        self,
+        engine: Engine,
+        link: GateLink,
+        store: EventStore,
+        pushed: list[c.GateMessage],
+        *,
+        data_dir: Path,
+        journal_dir: Path,
     ) -> None:
+        self._data_dir, self._journal_dir = data_dir, journal_dir
+        self._day: dt.date | None = None
         self._engine = engine
         self._link = link
         self._store = store
@@ -190,6 +209,7 @@ class _Session:
     async def run(self, source: AsyncIterable[Candle], products: set[str]) -> None:
         async for candle in source:
             self.deliver(self._take_pushed())
+            self._journal_if_new_day()
             if candle.product_id not in products:
                 continue
             for order in self._engine.on_candle(candle):
@@ -202,6 +222,18 @@ class _Session:
                 self.deliver([reply])
             self._store.append(self._engine.drain_events())
             self._store.flush()
+
+    def _journal_if_new_day(self) -> None:
+        """At the first candle of a new UTC day, write yesterday's journal page."""
+        today = dt.datetime.now(dt.UTC).date()
+        if self._day is not None and today != self._day:
+            self._store.flush()
+            try:
+                page = write_journal(self._data_dir, self._journal_dir, self._day)
+                log.info("journal written: %s", page)
+            except JournalError as exc:
+                log.warning("could not write the journal for %s: %s", self._day, exc)
+        self._day = today
 
     def _take_pushed(self) -> list[c.GateMessage]:
         taken = list(self._pushed)

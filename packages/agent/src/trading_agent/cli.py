@@ -62,7 +62,16 @@ def protocol() -> None:
     help="Candle size with --venue-url: one-minute bars are built from the trade stream; "
     "others follow the candles channel (five-minute on Coinbase).",
 )
+@click.option(
+    "--journal",
+    "journal_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("journal"),
+    show_default=True,
+    help="Where the daily journal pages go (written at each UTC midnight).",
+)
 def run(
+    journal_dir: Path,
     data: Path,
     strategies_dir: Path,
     strategies: tuple[str, ...],
@@ -85,5 +94,6 @@ def run(
         venue_url=venue_url,
         venue_ws_url=venue_ws_url,
         granularity=granularity,
+        journal_dir=journal_dir,
     )
     raise SystemExit(run_agent(options))
