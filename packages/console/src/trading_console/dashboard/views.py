@@ -1,0 +1,419 @@
+"""What the dashboard shows and does: one function per panel over the two read modules,
+and the kill switch and resume over the gate's admin socket.
+
+Panels never raise for a missing or unreadable source: each carries its own `error`
+text, so a gate that is not running, or an agent that never started, is said on the page
+instead of blanking it. Values are frozen Structs that encode straight to JSON (money as
+decimal strings). Nothing here writes a database; the only effect is an admin request.
+"""
+
+import getpass
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import msgspec
+
+import trading_contract as c
+from trading_agent.store import read as agent_read
+from trading_gate import admin_client
+from trading_gate import read as gate_read
+
+__all__ = [
+    "HALT_WORD",
+    "RESUME_WORD",
+    "ActionRefused",
+    "ActionResult",
+    "AgentPanel",
+    "BookPanel",
+    "ChartPoint",
+    "GatePanel",
+    "LiveStatus",
+    "Placeholder",
+    "Snapshot",
+    "Sources",
+    "agent_panel",
+    "book_panel",
+    "chart_points",
+    "gate_panel",
+    "halt",
+    "live_status",
+    "proposals_panel",
+    "resume",
+    "rules_panel",
+    "snapshot",
+]
+
+HALT_WORD: Final = "HALT"
+RESUME_WORD: Final = "RESUME"
+_ROWS: Final = 20
+_OPERATOR: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@\-]{0,63}$")
+_NS_PER_S: Final = 1_000_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sources:
+    """Where the dashboard reads from and whom it asks."""
+
+    gate_db: Path
+    agent_db: Path
+    admin_socket: Path
+    status_timeout_s: float = 2.0
+    action_timeout_s: float = admin_client.DEFAULT_TIMEOUT_S
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path, admin_socket: Path) -> "Sources":
+        return cls(
+            gate_db=data_dir / "gate.db", agent_db=data_dir / "agent.db", admin_socket=admin_socket
+        )
+
+
+# ---------------------------------------------------------------- the gate
+
+
+class LiveStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The running gate's own answer to an admin status request."""
+
+    state: c.TradingState
+    cause: str
+    since_ns: int
+    agent_connected: bool
+    last_heartbeat_ns: int | None
+    open_orders: int
+    unknown_orders: int
+    config_hash: str
+    as_of_ns: int
+
+
+class GatePanel(msgspec.Struct, frozen=True, kw_only=True):
+    """The trading state with its cause, live when the gate answers, else as journaled."""
+
+    running: bool
+    state: str  # "active" | "reducing" | "halted" | "unknown"
+    halted: bool
+    cause: str
+    since_ns: int | None
+    live: LiveStatus | None
+    live_error: str | None
+    recorded: gate_read.ModeView | None
+    history: tuple[gate_read.ModeChange, ...]
+    last_kill: gate_read.KillView | None
+    db_error: str | None
+
+
+def live_status(sources: Sources) -> LiveStatus | str:
+    """The gate's status over the admin socket, or why it could not be had."""
+    try:
+        reply = admin_client.request(
+            sources.admin_socket,
+            c.AdminStatus(request_id=_request_id()),
+            timeout_s=sources.status_timeout_s,
+        )
+    except admin_client.GateUnreachable as exc:
+        return str(exc)
+    except c.ProtocolError as exc:
+        return f"the gate's reply could not be read: {exc}"
+    if not isinstance(reply, c.AdminStatusReply):
+        return f"the gate did not answer with a status: {reply}"
+    return LiveStatus(
+        state=reply.state,
+        cause=reply.cause,
+        since_ns=reply.since_ns,
+        agent_connected=reply.agent_connected,
+        last_heartbeat_ns=reply.last_heartbeat_ns,
+        open_orders=reply.open_orders,
+        unknown_orders=reply.unknown_orders,
+        config_hash=reply.config_hash,
+        as_of_ns=reply.as_of_ns,
+    )
+
+
+def gate_panel(sources: Sources) -> GatePanel:
+    """The gate: live status if it answers, and what gate.db last recorded either way."""
+    live = live_status(sources)
+    recorded: gate_read.ModeView | None = None
+    history: tuple[gate_read.ModeChange, ...] = ()
+    kill: gate_read.KillView | None = None
+    db_error: str | None = None
+    try:
+        with gate_read.open_gate_db(sources.gate_db) as conn:
+            recorded = gate_read.mode(conn)
+            history = gate_read.mode_history(conn, limit=10)
+            kill = gate_read.last_kill(conn)
+    except gate_read.GateDbError as exc:
+        db_error = str(exc)
+    if isinstance(live, LiveStatus):
+        state, cause, since = live.state.value, live.cause, live.since_ns
+    elif recorded is not None:
+        state, cause, since = recorded.state.value, _cause_text(recorded), recorded.since_ns
+    else:
+        state, cause, since = "unknown", "the gate has recorded no trading state", None
+    return GatePanel(
+        running=isinstance(live, LiveStatus),
+        state=state,
+        halted=state == c.TradingState.HALTED.value,
+        cause=cause,
+        since_ns=since,
+        live=live if isinstance(live, LiveStatus) else None,
+        live_error=None if isinstance(live, LiveStatus) else live,
+        recorded=recorded,
+        history=history,
+        last_kill=kill,
+        db_error=db_error,
+    )
+
+
+def _cause_text(mode: gate_read.ModeView) -> str:
+    # The same text the gate's status reply gives: "cause: detail".
+    return f"{mode.cause}: {mode.detail}" if mode.detail else mode.cause
+
+
+# ---------------------------------------------------------------- the book (gate.db)
+
+
+class BookPanel(msgspec.Struct, frozen=True, kw_only=True):
+    """Positions, orders, fills and decisions as the gate journaled them, all read in one
+    snapshot so the counts and the tables agree."""
+
+    counts: gate_read.GateCounts | None = None
+    positions: tuple[gate_read.PositionView, ...] = ()
+    open_orders: tuple[gate_read.OrderView, ...] = ()
+    recent_orders: tuple[gate_read.OrderView, ...] = ()
+    recent_fills: tuple[gate_read.FillView, ...] = ()
+    decisions: tuple[gate_read.DecisionView, ...] = ()
+    rejections_by_code: tuple[gate_read.CodeCount, ...] = ()
+    error: str | None = None
+
+
+def book_panel(sources: Sources) -> BookPanel:
+    """The gate's positions, open and recent orders, fills and last decisions."""
+    try:
+        with gate_read.open_gate_db(sources.gate_db) as conn:
+            return BookPanel(
+                counts=gate_read.counts(conn),
+                positions=gate_read.positions(conn),
+                open_orders=gate_read.open_orders(conn),
+                recent_orders=gate_read.recent_orders(conn, _ROWS),
+                recent_fills=tuple(reversed(gate_read.fills(conn, _ROWS))),
+                decisions=gate_read.decisions(conn, _ROWS),
+                rejections_by_code=gate_read.rejections_by_code(conn),
+            )
+    except gate_read.GateDbError as exc:
+        return BookPanel(error=str(exc))
+
+
+# ---------------------------------------------------------------- the agent (agent.db)
+
+
+class ChartPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One point of the P&L chart: whole seconds, strictly increasing."""
+
+    time: int
+    total_usd: str
+    realized_usd: str
+
+
+class AgentPanel(msgspec.Struct, frozen=True, kw_only=True):
+    """P&L and its curve, closed trades, signals, skips and refusals, from agent.db."""
+
+    pnl: agent_read.PnlSummary | None = None
+    curve: tuple[ChartPoint, ...] = ()
+    trades: tuple[agent_read.TradeView, ...] = ()
+    trade_count: int = 0
+    signals: tuple[agent_read.SignalView, ...] = ()
+    skips: tuple[agent_read.SkipView, ...] = ()
+    rejections_by_code: tuple[agent_read.CodeCount, ...] = ()
+    gate_state_seen: agent_read.GateStateSeen | None = None
+    event_counts: dict[str, int] = {}
+    error: str | None = None
+
+
+def chart_points(points: tuple[agent_read.PnlPoint, ...]) -> tuple[ChartPoint, ...]:
+    """P&L points at whole seconds, the last of each second kept (the chart needs
+    strictly increasing times); a point earlier than one already kept is dropped."""
+    kept: dict[int, agent_read.PnlPoint] = {}
+    latest = None
+    for point in points:
+        second = point.ts_ns // _NS_PER_S
+        if latest is not None and second < latest:
+            continue
+        kept[second] = point
+        latest = second
+    return tuple(
+        ChartPoint(time=s, total_usd=str(p.total_usd), realized_usd=str(p.realized_usd))
+        for s, p in kept.items()
+    )
+
+
+def agent_panel(sources: Sources) -> AgentPanel:
+    """The agent's P&L, trades, signals and skips."""
+    try:
+        with agent_read.open_agent_db(sources.agent_db) as conn:
+            counts = agent_read.event_counts(conn)
+            return AgentPanel(
+                pnl=agent_read.pnl(conn),
+                curve=chart_points(agent_read.pnl_curve(conn)),
+                trades=agent_read.closed_trades(conn, _ROWS),
+                trade_count=counts.get("trade_closed", 0),
+                signals=agent_read.recent_signals(conn, _ROWS),
+                skips=agent_read.recent_skips(conn, _ROWS),
+                rejections_by_code=agent_read.rejections_by_code(conn),
+                gate_state_seen=agent_read.gate_state_seen(conn),
+                event_counts=counts,
+            )
+    except agent_read.AgentDbError as exc:
+        return AgentPanel(error=str(exc))
+
+
+# ---------------------------------------------------------------- later issues
+
+
+class Placeholder(msgspec.Struct, frozen=True, kw_only=True):
+    """A panel whose feature has not landed: it says so instead of showing nothing."""
+
+    message: str
+
+
+def rules_panel() -> Placeholder:
+    return Placeholder(message="no rules yet (issue #4)")
+
+
+def proposals_panel() -> Placeholder:
+    return Placeholder(message="no proposals yet")
+
+
+# ---------------------------------------------------------------- the whole page
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    generated_ns: int
+    gate: GatePanel
+    book: BookPanel
+    agent: AgentPanel
+    rules: Placeholder
+    proposals: Placeholder
+
+
+def snapshot(sources: Sources) -> Snapshot:
+    """Every panel, read now: what the page and each server-sent event carry."""
+    return Snapshot(
+        generated_ns=time.time_ns(),
+        gate=gate_panel(sources),
+        book=book_panel(sources),
+        agent=agent_panel(sources),
+        rules=rules_panel(),
+        proposals=proposals_panel(),
+    )
+
+
+# ---------------------------------------------------------------- actions
+
+
+class ActionRefused(ValueError):
+    """The dashboard will not send this request; the message tells the operator why."""
+
+
+class ActionResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What the gate answered (ok and its message), or why it could not be asked."""
+
+    ok: bool
+    message: str
+    reached_gate: bool
+
+
+def halt(sources: Sources, *, confirm: str, reason: str, operator: str = "") -> ActionResult:
+    """The kill switch: AdminHalt, once the operator typed `HALT_WORD`.
+
+    Raises:
+        ActionRefused: the confirm word is wrong, or the reason or operator is invalid.
+    """
+    if confirm.strip() != HALT_WORD:
+        raise ActionRefused(f"type {HALT_WORD} to confirm the kill switch")
+    message = c.AdminHalt(
+        request_id=_request_id(), operator=_operator(operator), reason=reason.strip()
+    )
+    return _send(sources, message)
+
+
+def resume(
+    sources: Sources, *, confirm: str, reason: str, to: str, operator: str = ""
+) -> ActionResult:
+    """AdminResume to ACTIVE or REDUCING, once a human typed `RESUME_WORD` and a reason.
+
+    Raises:
+        ActionRefused: the confirm word is wrong, the reason blank, or `to` not
+            active or reducing.
+    """
+    if confirm.strip() != RESUME_WORD:
+        raise ActionRefused(f"type {RESUME_WORD} to confirm resuming")
+    if not reason.strip():
+        raise ActionRefused("say why it is safe to trade again: the reason is audited")
+    if to not in (c.TradingState.ACTIVE.value, c.TradingState.REDUCING.value):
+        raise ActionRefused(f"resume to active or reducing, not {to!r}")
+    try:
+        message = c.AdminResume(
+            request_id=_request_id(),
+            operator=_operator(operator),
+            reason=reason.strip(),
+            to=c.TradingState(to),
+        )
+    except ValueError as exc:
+        raise ActionRefused(str(exc)) from exc
+    return _send(sources, message)
+
+
+def _send(sources: Sources, message: c.AdminHalt | c.AdminResume) -> ActionResult:
+    try:
+        # The gate's own decoder: what it would refuse is refused here, with the field.
+        c.decode_admin_request(c.encode(message))
+    except c.ProtocolError as exc:
+        raise ActionRefused(f"not sent: {exc}") from exc
+    try:
+        reply = admin_client.request(
+            sources.admin_socket, message, timeout_s=sources.action_timeout_s
+        )
+    except admin_client.GateUnreachable as exc:
+        return ActionResult(ok=False, message=_unreachable(exc, message), reached_gate=False)
+    except c.ProtocolError as exc:
+        return ActionResult(
+            ok=False, message=f"the gate's reply could not be read: {exc}", reached_gate=True
+        )
+    if isinstance(reply, c.AdminAck):
+        return ActionResult(ok=reply.ok, message=reply.message, reached_gate=True)
+    if isinstance(reply, c.Error):
+        return ActionResult(
+            ok=False, message=f"the gate refused the request: {reply.message}", reached_gate=True
+        )
+    return ActionResult(ok=False, message=f"unexpected reply: {reply}", reached_gate=True)
+
+
+def _unreachable(exc: admin_client.GateUnreachable, message: c.AdminHalt | c.AdminResume) -> str:
+    if isinstance(message, c.AdminHalt):
+        return (
+            f"{exc}. Nothing was halted from here: a gate that is not running sends no "
+            "orders, but orders it placed before it stopped may still rest at the venue."
+        )
+    return f"{exc}. Nothing was resumed."
+
+
+def _operator(given: str) -> str:
+    name = given.strip()
+    if name:
+        if not _OPERATOR.fullmatch(name):
+            raise ActionRefused(
+                "operator: letters, digits and . _ @ - only, at most 64, not starting with"
+                " a dot, @ or -"
+            )
+        return name
+    try:
+        user = getpass.getuser()
+    except OSError:  # no login name in this environment
+        user = ""
+    return user if _OPERATOR.fullmatch(user) else "dashboard"
+
+
+def _request_id() -> c.RequestId:
+    return c.RequestId(f"dash-{secrets.token_hex(6)}")
