@@ -241,3 +241,24 @@ def test_entry_when_risk_sized_above_notional_limit_then_cut_to_fit() -> None:
 def test_reason_when_signal_value_unbounded_then_left_out(value: float) -> None:
     """Values the contract cannot carry are dropped from the reason, not sent."""
     assert _wire_values({"bad": value, "good": 2.0}) == {"good": Decimal("2.000000000000")}
+
+
+def test_equity_when_candles_and_a_fill_then_at_most_one_a_minute_plus_after_fills() -> None:
+    """The live equity curve: a point a minute of candle time, and one after each fill;
+    the starting cash is recorded once."""
+    e = engine(Scripted({1: Action.ENTER_LONG}))
+    quarter = candles_from_closes([50_000 + i for i in range(9)], granularity_s=15)
+    for i, candle in enumerate(quarter):
+        for order in e.on_candle(candle):
+            e.on_message(_fill(order, "50001", f"t{i}"), candle.end_ns)
+            e.on_message(_done(order), candle.end_ns)
+
+    events = e.drain_events()
+    equity = [ev for ev in events if ev.kind == "equity"]
+    started = [ev for ev in events if ev.kind == "started"]
+    assert [ev.body for ev in started] == [{"starting_cash_usd": Decimal(10_000)}]
+    # 15 s candles: candle 0, then the one after the fill (candle 2), then 60 s later.
+    assert [ev.ts_ns for ev in equity] == [quarter[i].end_ns for i in (0, 2, 6)]
+    last = equity[-1].body
+    held = Decimal("0.01") * quarter[6].close
+    assert last["equity_usd"] == Decimal(10_000) - Decimal("500.01") - Decimal("0.10") + held

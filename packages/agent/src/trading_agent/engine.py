@@ -49,6 +49,7 @@ _SIGNAL_MAX: Final = 1e18
 _SIGNAL_CONTEXT: Final = decimal.Context(prec=40)
 VOL_WINDOW_BARS: Final = 96
 LIMIT_MARGIN: Final = Decimal("0.98")
+EQUITY_EVERY_NS: Final = 60 * 1_000_000_000
 _ACCOUNT_NOTIONAL: Final = "account.max_order_notional_usd"
 
 Confidence = Callable[[str, str, Regime], Decimal]
@@ -112,6 +113,8 @@ class Engine:
         self._intents: dict[str, tuple[str, str]] = {}  # intent id -> (strategy, product)
         self._tags: dict[str, EntryTag] = {}
         self._limits: tuple[c.LimitInForce, ...] = ()
+        self._equity_at_ns: int | None = None
+        self._filled_since_equity = False
         self._exiting: dict[tuple[str, str], Signal] = {}  # exits still being worked
         self._requests = 0
         self._events: list[EngineEvent] = []
@@ -123,6 +126,10 @@ class Engine:
         product = candle.product_id
         if product not in self._specs:
             raise ValueError(f"candle for {product}, which the engine does not trade")
+        if self._equity_at_ns is None:
+            self._record(
+                candle.end_ns, "started", {"starting_cash_usd": self.portfolio.start_cash_usd}
+            )
         self.marks[product] = candle.close
         regime = self._classifiers[product].update(candle)
         self.regimes[product] = regime
@@ -141,6 +148,7 @@ class Engine:
                 order = self._order_for(slot, signal, regime, candle.end_ns)
                 if order is not None:
                     orders.append(order)
+        self._record_equity(candle.end_ns)
         return orders
 
     def _order_for(
@@ -345,6 +353,7 @@ class Engine:
             self.books[sid] = apply_fill(self.books[sid], fill)
             self.trades = on_fill(self.trades, fill, self._tags)
         self._record(now_ns, "fill", msgspec.to_builtins(fill))
+        self._filled_since_equity = True
         for trade in self.trades.closed[before:]:
             self._record(now_ns, "trade_closed", msgspec.to_builtins(trade))
 
@@ -378,6 +387,23 @@ class Engine:
         self._requests += 1
         return c.Query(
             request_id=c.RequestId(f"r{self._requests}"), kind=c.QueryKind.LIMITS, sent_ns=now_ns
+        )
+
+    def _record_equity(self, now_ns: int) -> None:
+        """An `equity` event (marked equity, cash, the marks) at most once per
+        `EQUITY_EVERY_NS` of candle time, and after every fill: the live equity curve."""
+        due = self._equity_at_ns is None or now_ns - self._equity_at_ns >= EQUITY_EVERY_NS
+        if not (due or self._filled_since_equity):
+            return
+        self._equity_at_ns, self._filled_since_equity = now_ns, False
+        self._record(
+            now_ns,
+            "equity",
+            {
+                "equity_usd": self._equity(),
+                "cash_usd": self.portfolio.cash_usd,
+                "marks": {p: self.marks[p] for p in sorted(self.marks)},
+            },
         )
 
     def drain_events(self) -> list[EngineEvent]:

@@ -55,7 +55,7 @@ _EXACT: Final = Context(prec=300)
 _ZERO: Final = Decimal(0)
 _PNL_EVENTS: Final = (
     "SELECT seq, ts_ns, kind, body FROM events "
-    "WHERE kind IN ('fill', 'signal', 'trade_closed') ORDER BY seq"
+    "WHERE kind IN ('fill', 'signal', 'trade_closed', 'equity') ORDER BY seq"
 )
 
 
@@ -344,6 +344,10 @@ def gate_state_seen(conn: sqlite3.Connection) -> GateStateSeen | None:
 # ---------------------------------------------------------------- P&L
 
 
+class _Equity(msgspec.Struct, frozen=True):
+    marks: dict[str, Decimal] = {}
+
+
 class _Fold:
     """Cash, holdings, marks and realized P&L, advanced one event at a time."""
 
@@ -374,6 +378,10 @@ class _Fold:
         elif kind == "trade_closed":
             t = msgspec.json.decode(body, type=_Trade)
             self.realized = _EXACT.add(self.realized, t.net_pnl_usd)
+        elif kind == "equity":
+            # The engine's periodic marks (candle closes): the curve is marked to market
+            # between fills, not only at them.
+            self.marks.update(msgspec.json.decode(body, type=_Equity).marks)
 
     def total(self) -> Decimal:
         total = self.cash
