@@ -35,6 +35,7 @@ def test_te_up_when_run_briefly_then_starts_the_gate_and_stops_it_cleanly(tmp_pa
         assert expected in done.stdout
     assert "trading-gate ready" in done.stdout
     assert "trading-agent ready" in done.stdout
+    assert "dashboard ready: http://127.0.0.1:" in done.stdout
     assert done.stdout.index("agent stopped (exit 0)") < done.stdout.index("gate stopped (exit 0)")
     assert (tmp_path / "data" / "agent.db").is_file()
     assert (tmp_path / "data" / "gate.db").is_file()

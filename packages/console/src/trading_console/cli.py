@@ -24,7 +24,13 @@ from trading_console.commands.data import data
 from trading_console.commands.journal import journal
 from trading_console.commands.status import status
 from trading_console.components import COMPONENTS
-from trading_console.supervisor import SupervisorError, agent_child, gate_child, minimal_env
+from trading_console.supervisor import (
+    SupervisorError,
+    agent_child,
+    dashboard_child,
+    gate_child,
+    minimal_env,
+)
 
 if TYPE_CHECKING:
     import trading_sim as sim
@@ -98,15 +104,19 @@ def up(
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
     gate = gate_child(config.resolve(), data.resolve(), bar_seconds)
     agent = agent_child(data.resolve(), strategies_dir.resolve())
+    dashboard = dashboard_child(data.resolve())
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        console.print(gate.start(minimal_env()))
-        console.print(agent.start(minimal_env()))
+        # soft_wrap: a terminal's own wrapping keeps long paths and the URL clickable.
+        console.print(gate.start(minimal_env()), soft_wrap=True)
+        console.print(agent.start(minimal_env()), soft_wrap=True)
+        console.print(f"[bold green]{dashboard.start(minimal_env())}[/bold green]", soft_wrap=True)
         console.print(
-            f"logs:     {gate.log_path}, {agent.log_path}\n"
-            f"status:   uv run trading-gate status --data {data}\n"
-            f"kill:     uv run trading-gate halt --data {data} --reason '...'\n"
-            "Ctrl-C stops everything."
+            f"logs:     {gate.log_path}, {agent.log_path}, {dashboard.log_path}\n"
+            f"status:   uv run te status --data {data}\n"
+            f"kill:     uv run te kill --data {data} --reason '...'\n"
+            "Ctrl-C stops everything.",
+            soft_wrap=True,
         )
         started = time.monotonic()
         while gate.alive() and (duration is None or time.monotonic() - started < duration):
@@ -122,6 +132,8 @@ def up(
         signal.signal(signal.SIGTERM, previous)
         # The agent first, so no intent arrives while the gate cancels and stops.
         console.print(f"agent stopped (exit {agent.stop()})")
+        dashboard.stop()
+        console.print("dashboard stopped")
         code = gate.stop()
         console.print(f"gate stopped (exit {code})")
 

@@ -1,7 +1,7 @@
 """Runs the system's processes as children, each with its own log, and stops them in order.
 
-Today it runs the gate and the agent; the loopback exchange and the dashboard join as
-their issues land. Stopping sends SIGTERM and waits: the gate
+Today it runs the gate, the agent and the dashboard; the loopback exchange joins with
+the gate's Coinbase adapter. Stopping sends SIGTERM and waits: the gate
 cancels every open order before it exits.
 """
 
@@ -87,6 +87,11 @@ def agent_child(data: Path, strategy_dir: Path) -> Child:
     agent = Path(sys.executable).parent / "trading-agent"
     argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir)]
     return Child(name="agent", argv=argv, log_path=data / "logs" / "agent.log")
+
+
+def dashboard_child(data: Path) -> Child:
+    argv = [sys.executable, "-m", "trading_console.dashboard", "--data", str(data)]
+    return Child(name="dashboard", argv=argv, log_path=data / "logs" / "dashboard.log")
 
 
 def minimal_env() -> dict[str, str]:
