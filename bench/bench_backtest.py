@@ -85,9 +85,8 @@ def _year_file(path: Path) -> Path:
     with gzip.open(path, "wt") as out:
         out.write("ts,open,high,low,close,volume\n")
         for i in range(n):
-            out.write(
-                f"{start + 60 * i},{open_[i]:.2f},{high[i]:.2f},{low[i]:.2f},{close[i]:.2f},5.00000000\n"
-            )
+            prices = f"{open_[i]:.2f},{high[i]:.2f},{low[i]:.2f},{close[i]:.2f}"
+            out.write(f"{start + 60 * i},{prices},5.00000000\n")  # volume: 8 places
     return path
 
 

@@ -56,7 +56,8 @@ def test_build_strategy_when_values_changed_then_the_strategy_uses_them(
 
 def test_build_strategy_when_unknown_name_then_refused(shipped: dict[str, StrategyParams]) -> None:
     """An unknown name is refused with the known ones listed."""
-    with pytest.raises(UnknownStrategy, match="known: mean_reversion, momentum, return_sign, sma_cross"):
+    known = "known: mean_reversion, momentum, return_sign, sma_cross"
+    with pytest.raises(UnknownStrategy, match=known):
         build_strategy("martingale", "BTC-USD", shipped["sma_cross"])
 
 
