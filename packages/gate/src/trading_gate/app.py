@@ -1,8 +1,10 @@
 """The gate's composition root: files, secrets, the live clock, servers, one TaskGroup.
 
 Start-up, in order: scrub credential variables from the environment; load and check
-safety.yaml; verify the audit chain against its anchor (refuse to start on a broken
-chain); open gate.db; build the exchange; bind the sockets; reconcile; then serve.
+safety.yaml; read and check the key file (required for Coinbase); verify the audit
+chain against its anchor (refuse to start on a broken chain); open gate.db; build the
+exchange (Coinbase: its self-checks, clock skew and key scope, refuse to start on
+failure); bind the sockets; open the exchange's streams; reconcile; then serve.
 Every long-lived task runs in one TaskGroup, so a dead task ends the process (crash-only;
 a supervisor restarts it and the next start reconciles).
 """
@@ -26,16 +28,23 @@ from typing import Any, Final
 import msgspec
 
 import trading_sim as sim
-from trading_contract import GateMessage
+from trading_contract import GateMessage, ProductId
 from trading_gate import journal
 from trading_gate.audit import AuditLog, open_audit_db, verify_audit
 from trading_gate.config import ConfigError, LoadedConfig, load_config
 from trading_gate.core.deadman import DeadManAction
 from trading_gate.core.trading_state import Cause
 from trading_gate.exchange import PaperConfig, PaperExchange
+from trading_gate.exchange.coinbase import (
+    CoinbaseEndpoints,
+    CoinbaseExchange,
+    VenueCheckFailed,
+    connect,
+)
 from trading_gate.handlers import AgentSession, ConsoleSession
 from trading_gate.ipc_server import AdminServer, AgentServer, ServerConfig
-from trading_gate.secrets import KeyFileError, read_key_file, scrub_environment
+from trading_gate.ports import ExchangeAuthError, ExchangeError
+from trading_gate.secrets import ExchangeKey, KeyFileError, read_key_file, scrub_environment
 from trading_gate.service import Gate
 from trading_gate.watchdog import DeadMansWatchdog, HaltLatch
 
@@ -46,6 +55,9 @@ GATE_NAMESPACE: Final = uuid.UUID("6f1d7d3c-4b0e-5f7a-9a51-3c2d1e0f9b84")
 SYNC_INTERVAL_S: Final = 0.25
 KILL_FILE: Final = "KILL"
 MARKET_SCHEDULE: Final = "market.json"
+# How long a Coinbase start waits for its websocket streams before reconciling anyway
+# (the gate then refuses orders until the user stream is up and reconciled).
+STREAMS_TIMEOUT_S: Final = 10.0
 
 
 class ScheduledProduct(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +97,12 @@ class RunOptions:
     duration_s: float | None = None
     frame_deadline_s: float = 2.0
     idle_timeout_s: float = 30.0
+    # Coinbase: where the venue is (defaults: Coinbase itself). The user channel goes to
+    # `venue_user_ws_url`, else to `venue_ws_url` when that is given (a market endpoint
+    # serves the user channel too, §3), else to Coinbase's user endpoint.
+    venue_url: str | None = None
+    venue_ws_url: str | None = None
+    venue_user_ws_url: str | None = None
 
 
 class StartupError(Exception):
@@ -113,12 +131,9 @@ async def _serve(options: RunOptions) -> int:
         loaded = load_config(options.config_path)
     except ConfigError as exc:
         raise StartupError(f"{options.config_path} is not valid:\n{exc}") from None
-    if options.exchange != "paper":
-        raise StartupError(
-            f"exchange {options.exchange!r} is not available yet; use --exchange paper "
-            "(the Coinbase adapter arrives with the Coinbase issue)"
-        )
-    _check_key(Path(loaded.config.keys.key_file), required=options.exchange != "paper")
+    if options.exchange not in ("paper", "coinbase"):
+        raise StartupError(f"exchange {options.exchange!r} is unknown; use paper or coinbase")
+    key = _check_key(Path(loaded.config.keys.key_file), required=options.exchange != "paper")
     data = options.data_dir
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     db_path, anchor_path = data / "gate.db", data / "audit.anchor"
@@ -131,28 +146,70 @@ async def _serve(options: RunOptions) -> int:
     conn = open_audit_db(db_path)
     journal.create_tables(conn)
     audit = AuditLog(conn, anchor_path=anchor_path)
-    exchange = PaperExchange(clock, PaperConfig(starting_balances={"USD": options.starting_usd}))
     latch = HaltLatch()
     try:
-        async with asyncio.TaskGroup() as tasks:
-            process = GateProcess(options, loaded, exchange, audit, conn, clock, latch, tasks)
-            await process.run(tasks)
+        exchange = await _exchange(options, loaded, key, clock)
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                process = GateProcess(options, loaded, exchange, audit, conn, clock, latch, tasks)
+                await process.run(tasks)
+        finally:
+            if isinstance(exchange, CoinbaseExchange):
+                await exchange.aclose()
     finally:
         audit.close(ts_wall_ns=clock.now_ns())
         conn.close()
     return 0
 
 
-def _check_key(path: Path, *, required: bool) -> None:
+def _check_key(path: Path, *, required: bool) -> ExchangeKey | None:
     """Read and check the key file: required for a real venue; on paper, checked only if
     one is configured and present, so an unsafe key is found before it is ever needed.
-    The key itself stays in a masked Secret and is dropped: paper never signs."""
+    The key stays in a masked Secret; paper drops it, since paper never signs."""
     if not required and not path.exists():
-        return
+        return None
     try:
-        read_key_file(path)
+        key = read_key_file(path)
     except KeyFileError as exc:
         raise StartupError(str(exc)) from None
+    return key if required else None
+
+
+async def _exchange(
+    options: RunOptions, loaded: LoadedConfig, key: ExchangeKey | None, clock: "SystemClock"
+) -> "PaperExchange | CoinbaseExchange":
+    """The exchange `options` name; Coinbase's passes its self-checks first."""
+    if options.exchange == "paper" or key is None:
+        return PaperExchange(clock, PaperConfig(starting_balances={"USD": options.starting_usd}))
+    try:
+        endpoints = CoinbaseEndpoints(**_venue_urls(options))
+        exchange = connect(
+            key,
+            clock=clock,
+            products=[ProductId(p) for p in loaded.config.products],
+            endpoints=endpoints,
+        )
+    except (ValueError, ExchangeAuthError) as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        await exchange.start()
+    except (VenueCheckFailed, ExchangeAuthError) as exc:
+        await exchange.aclose()
+        raise StartupError(f"the Coinbase self-check failed: {exc}") from None
+    except ExchangeError as exc:
+        await exchange.aclose()
+        raise StartupError(f"the venue at {endpoints.rest_url} cannot be asked: {exc}") from None
+    log.info("coinbase: %s, products %s", endpoints.rest_url, ", ".join(exchange.listed_products))
+    return exchange
+
+
+def _venue_urls(options: RunOptions) -> dict[str, str]:
+    urls = {
+        "rest_url": options.venue_url,
+        "market_ws_url": options.venue_ws_url,
+        "user_ws_url": options.venue_user_ws_url or options.venue_ws_url,
+    }
+    return {name: url for name, url in urls.items() if url}
 
 
 class GateProcess:
@@ -162,7 +219,7 @@ class GateProcess:
         self,
         options: RunOptions,
         loaded: LoadedConfig,
-        exchange: PaperExchange,
+        exchange: PaperExchange | CoinbaseExchange,
         audit: AuditLog,
         conn: sqlite3.Connection,
         clock: SystemClock,
@@ -189,6 +246,7 @@ class GateProcess:
             spawn=self._spawn,
             alert=self._alert,
             starting_cash_usd=options.starting_usd,
+            stream=exchange if isinstance(exchange, CoinbaseExchange) else None,
         )
         self.gate.push = self._enqueue
         timeout_s = float(loaded.config.dead_man.heartbeat_timeout_s)
@@ -222,16 +280,22 @@ class GateProcess:
     async def run(self, tasks: asyncio.TaskGroup) -> None:
         self.agent_server.bind()
         self.admin_server.bind()
-        problems = await self.gate.reconcile()
+        exchange = self._exchange
+        if isinstance(exchange, CoinbaseExchange):
+            market = await self._open_streams(exchange, tasks)
+            problems = await self.gate.reconcile()
+        else:
+            problems = await self.gate.reconcile()
+            market = tasks.create_task(self._replay_market(exchange))
         for problem in problems:
             self._alert(f"reconciliation: {problem}")
         self.watchdog.start()
         serving = [
+            market,
             tasks.create_task(self.agent_server.serve_forever()),
             tasks.create_task(self.admin_server.serve_forever()),
             tasks.create_task(self._pump_outbox()),
             tasks.create_task(self._sync_forever()),
-            tasks.create_task(self._replay_market()),
             tasks.create_task(self._watch_kill_file()),
         ]
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -250,6 +314,16 @@ class GateProcess:
         self.watchdog.stop()
         for task in serving:
             task.cancel()
+
+    async def _open_streams(
+        self, exchange: CoinbaseExchange, tasks: asyncio.TaskGroup
+    ) -> "asyncio.Task[None]":
+        """Coinbase's websockets, subscribed (or timed out) before the gate reconciles, so
+        nothing can fall between the REST reading and the stream."""
+        streams = tasks.create_task(exchange.run())
+        if not await exchange.wait_streams(STREAMS_TIMEOUT_S):
+            self._alert(f"coinbase streams not subscribed within {STREAMS_TIMEOUT_S} s")
+        return streams
 
     @property
     def agent_server_path(self) -> Path:
@@ -281,7 +355,7 @@ class GateProcess:
                     Cause.KILL_SWITCH, f"kill file {kill_file}", set_by="kill-file"
                 )
 
-    async def _replay_market(self) -> None:
+    async def _replay_market(self, exchange: PaperExchange) -> None:
         """Paper mode: the bundled real candles as the market, bar i fed at
         start + i x bar_seconds (an absolute schedule, so it does not drift).
 
@@ -322,7 +396,7 @@ class GateProcess:
                 # Stamped on the gate's clock: the venue compares a bar's times with its
                 # orders' (wall-clock) times, e.g. a resting limit fills only on bars
                 # that opened after it arrived.
-                self._exchange.on_bar(_restamped(bars[position], due_ns - step_ns, due_ns))
+                exchange.on_bar(_restamped(bars[position], due_ns - step_ns, due_ns))
             await self.gate.sync()
 
     def _spec(self, product_id: str) -> sim.ProductSpec:

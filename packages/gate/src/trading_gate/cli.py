@@ -66,6 +66,16 @@ def main() -> None:
     "--starting-usd", type=str, default="10000", show_default=True, help="Paper: starting cash."
 )
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option(
+    "--venue-url", default=None, help="Coinbase: REST base URL (default: Coinbase's own)."
+)
+@click.option(
+    "--venue-ws-url",
+    default=None,
+    help="Coinbase: market-data websocket URL (default: Coinbase's own); also the user "
+    "channel's unless --venue-user-ws-url is given.",
+)
+@click.option("--venue-user-ws-url", default=None, help="Coinbase: user-channel websocket URL.")
 def run(
     config_path: Path,
     exchange: str,
@@ -73,8 +83,15 @@ def run(
     bar_seconds: float,
     starting_usd: str,
     duration: float | None,
+    venue_url: str | None,
+    venue_ws_url: str | None,
+    venue_user_ws_url: str | None,
 ) -> None:
-    """Run the gate: serve the agent and admin sockets until SIGINT or SIGTERM."""
+    """Run the gate: serve the agent and admin sockets until SIGINT or SIGTERM.
+
+    With --exchange coinbase the key file named in the config is required; against the
+    loopback venue, pass the URLs `python -m trading_sim.venue` prints.
+    """
     from trading_gate.app import RunOptions
     from trading_gate.app import run as run_gate
 
@@ -85,6 +102,9 @@ def run(
         bar_seconds=bar_seconds,
         starting_usd=Decimal(starting_usd),
         duration_s=duration,
+        venue_url=venue_url,
+        venue_ws_url=venue_ws_url,
+        venue_user_ws_url=venue_user_ws_url,
     )
     raise SystemExit(run_gate(options))
 

@@ -89,6 +89,9 @@ UNKNOWN_FIRST_CHECK_S: Final = 5.0
 UNKNOWN_RETRY_S: Final = 2.0
 UNKNOWN_CHECKS: Final = 5
 KILL_DEADLINE_S: Final = 30.0
+# A reconciliation after a stream gap that found problems is tried again this often.
+STREAM_RECONCILE_RETRY_S: Final = 5.0
+_RETRY_NS: Final = round(STREAM_RECONCILE_RETRY_S * _NS_PER_S)
 
 _VENUE_TRIGGER: Final = {
     OrderStatus.OPEN: Trigger.VENUE_ACK,
@@ -112,6 +115,22 @@ class Latch(Protocol):
     def trip(self, cause: str, detail: str, at_ns: int) -> bool: ...
 
     def reset(self) -> None: ...
+
+
+class StreamHealth(Protocol):
+    """An exchange whose private stream can lose events (Coinbase's user channel).
+
+    While `suspect`, the gate refuses new orders (cancels still pass) and, once the
+    stream is back (`reconcile_token()` gives a token), reconciles over REST and says
+    so with `reconciled(token)` (RELIABILITY §3 "WebSocket gaps").
+    """
+
+    @property
+    def suspect(self) -> str | None: ...
+
+    def reconcile_token(self) -> int | None: ...
+
+    def reconciled(self, token: int) -> None: ...
 
 
 Spawn = Callable[[Coroutine[Any, Any, object]], None]
@@ -138,9 +157,12 @@ class Gate:
         starting_cash_usd: Decimal,
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
         seed: int = 0,
+        stream: StreamHealth | None = None,
     ) -> None:
         self._config = config
         self._exchange = exchange
+        self._stream = stream
+        self._stream_attempt: tuple[int, int] | None = None
         self._market = market
         self._audit = audit
         self._clock = clock
@@ -271,9 +293,23 @@ class Gate:
         outcomes = [msgspec.to_builtins(o) for o in verdict.outcomes]
         for latching in verdict.latches:
             self._latch_halt(_latch_cause(latching), latching.message)
-        if verdict.rejection is not None:
-            return self._reject(message, verdict.rejection, outcomes, now)
+        rejection = verdict.rejection
+        if rejection is None:
+            rejection = self._stream_rejection()
+        if rejection is not None:
+            return self._reject(message, rejection, outcomes, now)
         return self._accept(message, ctx, outcomes, verdict.order_window, now)
+
+    def _stream_rejection(self) -> Rejection | None:
+        # Events may have been lost: no new order until reconciliation proves the book.
+        reason = None if self._stream is None else self._stream.suspect
+        if reason is None:
+            return None
+        return Rejection(
+            code=RejectCode.NOT_READY,
+            message=_printable(f"the exchange stream is suspect ({reason}); reconciling"),
+            fired_by="exchange.stream",
+        )
 
     def _reject(
         self, message: PlaceOrder, rejection: Rejection, outcomes: list[Any], now: int
@@ -577,8 +613,13 @@ class Gate:
     # ---------------------------------------------------------------- venue sync
 
     async def sync(self) -> None:
-        """Apply new fills, then the venue's status of every live order."""
-        await self.sync_fills()
+        """Settle a suspect stream, apply new fills, then the venue's status of every live
+        order. A temporary venue failure skips this pass: the next one asks again."""
+        await self._settle_stream()
+        try:
+            await self.sync_fills()
+        except TemporaryExchangeError:
+            return
         for entry in self.live_orders():
             if entry.venue_order_id is None:
                 continue
@@ -588,6 +629,24 @@ class Gate:
                 continue
             if found is not None and found.status is not entry.order.status:
                 self._adopt(entry.order.client_order_id, found.status, found.venue_order_id)
+
+    async def _settle_stream(self) -> None:
+        stream = self._stream
+        token = None if stream is None else stream.reconcile_token()
+        if stream is None or token is None:
+            return
+        mono = self._clock.monotonic_ns()
+        last = self._stream_attempt
+        if last is not None and last[0] == token and mono - last[1] < _RETRY_NS:
+            return
+        self._stream_attempt = (token, mono)
+        self._audit_event("exchange.stream_suspect", {"reason": stream.suspect or ""})
+        try:
+            problems = await self.reconcile(at_start=False)
+        except TemporaryExchangeError as exc:
+            problems = [f"the venue could not be asked: {exc}"]
+        for problem in problems:
+            self._alert(f"reconciliation after a stream gap: {problem}")
 
     async def sync_fills(self) -> None:
         fills = await self._exchange.fills_since(self._fills_cursor_ns)
@@ -730,18 +789,23 @@ class Gate:
         self._set_mode(outcome)
         return None
 
-    async def reconcile(self) -> list[str]:
-        """Journal against venue, both ways, before the gate serves (RELIABILITY §3).
+    async def reconcile(self, *, at_start: bool = True) -> list[str]:
+        """Journal against venue, both ways, before the gate serves (RELIABILITY §3), and
+        again (`at_start=False`) after a stream gap.
 
         Journal -> venue: every live order is looked up by client order id; one the venue
         does not have is resolved as proven absent (a pending cancel stays unresolved).
+        After start, an order not yet acknowledged is left to its own submit or lookup.
         Venue -> journal: an open order the journal does not know is cancelled
         (cancel-on-connect). Returns the unresolved problems; with none, the gate leaves
-        REDUCING.
+        REDUCING (if it was there only for reconciling) and the stream is trusted again.
         """
+        token = None if self._stream is None else self._stream.reconcile_token()
         problems: list[str] = []
         for entry in self.live_orders():
             coid = entry.order.client_order_id
+            if not at_start and entry.venue_order_id is None:
+                continue
             found = await self._exchange.get_order(coid)
             if found is not None:
                 self._adopt(coid, found.status, found.venue_order_id)
@@ -767,6 +831,8 @@ class Gate:
         self._audit_event("reconcile.done", {"problems": problems})
         if not problems:
             self.reconciled()
+            if self._stream is not None and token is not None:
+                self._stream.reconciled(token)
         return problems
 
     async def shutdown(self) -> KillReport:

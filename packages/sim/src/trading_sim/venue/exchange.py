@@ -128,6 +128,22 @@ class Exchange:
                 self._publish(MarketTick(self.index))
         self.publish_orders(self.state.expire(now_ns))
 
+    def trade_bar(self, bar: Bar) -> None:
+        """Test hook: the engine trades `bar` now, as if the replay held it.
+
+        For tests that need a market of their own shape (the gate's exchange-port
+        contract). Resting orders fill against it, it becomes the product's market, and
+        subscribers hear of both as of a replayed bar. The bar must follow the product's
+        last one, and the replay must not move meanwhile: give the venue a `bar_seconds`
+        longer than the test.
+
+        Raises:
+            ValueError: the product is not listed, or the bar does not follow its last one.
+        """
+        self.sync()
+        self.publish_orders(self.state.on_bar(bar))
+        self._publish(MarketTick(self.index))
+
     async def poll(self) -> None:
         """Sync every `poll_s` forever (a task of the server)."""
         while True:

@@ -6,6 +6,8 @@ For tests here and in other packages (the gate's adapter against the real protoc
         async with h.rest() as client:          # the real trading_coinbase client
             await client.create_order(spec)
         h.clock.advance(1.0)                    # the next bar becomes the market
+        h.trade("BTC-USD", open=..., high=..., low=..., close=..., volume=...)
+                                                # or: a bar of the test's own (a hook)
 
 The clients sign with the harness's key on the SAME manual clock, so moving the clock
 never expires their tokens by accident; the client's own rate limiter is opened wide
@@ -14,6 +16,7 @@ and its retry sleeps are instant, so only the venue's limits and faults show.
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Final, Literal, NamedTuple
 
 import msgspec
@@ -125,6 +128,37 @@ class Harness:
     def set_faults(self, **changes: object) -> Faults:
         """Change fault knobs in process (the same merge as POST /__sim/faults)."""
         return self.exchange.faults.update(msgspec.json.encode(changes))
+
+    def trade(
+        self,
+        product_id: str,
+        *,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+        seconds: float = 60.0,
+    ) -> None:
+        """Test hook: `seconds` of trading at these prices (volume in base units).
+
+        The clock moves on by `seconds` and the venue trades one bar spanning them
+        (`Exchange.trade_bar`), outside the replay; so serve a replay whose `bar_seconds`
+        outlasts the test. Orders working when the bar opened may fill against it.
+        """
+        open_ns = self.clock.now_ns()
+        self.clock.advance(seconds)
+        bar = Bar(
+            product_id=product_id,
+            open_ns=open_ns,
+            close_ns=self.clock.now_ns(),
+            open=open,
+            high=high,
+            low=low,
+            close=close,
+            volume=volume,
+        )
+        self.exchange.trade_bar(bar)
 
     def next_bar(self, count: int = 1) -> None:
         """Move the clock to the arrival of the bar `count` after the current one."""
