@@ -10,7 +10,7 @@ import trading_contract as c
 from agent_stubs import candles_from_closes
 from trading_agent.config import SizingParams
 from trading_agent.domain.intents import Action, Signal
-from trading_agent.engine import Engine, ProductSpec, StrategySlot, _wire_values
+from trading_agent.engine import LIMIT_MARGIN, Engine, ProductSpec, StrategySlot, _wire_values
 from trading_agent.strategies.base import StrategyContext
 
 SPEC = ProductSpec(
@@ -233,8 +233,9 @@ def test_entry_when_risk_sized_above_notional_limit_then_cut_to_fit() -> None:
 
     (order,) = e.on_candle(CANDLES[0])
 
-    assert order.size * CANDLES[0].close <= Decimal("98.00")
-    assert order.size * CANDLES[0].close > Decimal("97.99")
+    cap = Decimal("100.00") * LIMIT_MARGIN
+    assert order.size * CANDLES[0].close <= cap
+    assert order.size * CANDLES[0].close > cap - Decimal("0.01")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e30])
@@ -262,3 +263,20 @@ def test_equity_when_candles_and_a_fill_then_at_most_one_a_minute_plus_after_fil
     last = equity[-1].body
     held = Decimal("0.01") * quarter[6].close
     assert last["equity_usd"] == Decimal(10_000) - Decimal("500.01") - Decimal("0.10") + held
+
+
+def test_signal_when_last_order_refused_then_cooling_down_for_three_candles() -> None:
+    """After a refusal the same strategy waits COOLDOWN_CANDLES candles before asking again."""
+    e = engine(Scripted(dict.fromkeys(range(6), Action.ENTER_LONG)))
+    (first,) = e.on_candle(CANDLES[0])
+    refused = c.Decision(
+        request_id=first.request_id,
+        intent_id=first.intent_id,
+        verdict=c.Rejected(code=c.RejectCode.NOTIONAL_LIMIT, message="too big"),
+        decided_ns=1,
+    )
+    e.on_message(refused, 1)
+
+    sent = [len(e.on_candle(candle)) for candle in CANDLES[1:6]]
+
+    assert sent == [0, 0, 1, 0, 0]  # candles 1 and 2 wait; 3 asks again (then in flight)

@@ -33,10 +33,14 @@ def test_te_up_when_run_briefly_then_starts_the_gate_and_stops_it_cleanly(tmp_pa
         assert component.name in done.stdout
         expected = "starting" if component.available else "not built yet"
         assert expected in done.stdout
+    assert "trading-sim venue ready: http://127.0.0.1:" in done.stdout
     assert "trading-gate ready" in done.stdout
     assert "trading-agent ready" in done.stdout
     assert "dashboard ready: http://127.0.0.1:" in done.stdout
-    assert done.stdout.index("agent stopped (exit 0)") < done.stdout.index("gate stopped (exit 0)")
+    order = [done.stdout.index(f"{name} stopped") for name in ("agent", "gate", "exchange-sim")]
+    assert order == sorted(order), done.stdout
+    assert "gate stopped (exit 0)" in done.stdout
+    assert "exchange-sim stopped (exit 0)" in done.stdout
     assert (tmp_path / "data" / "agent.db").is_file()
     assert (tmp_path / "data" / "gate.db").is_file()
     assert "cancelling every open order" in (tmp_path / "data" / "logs" / "gate.log").read_text()
@@ -71,3 +75,21 @@ def test_te_when_run_as_module_then_same_cli() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "te: run, watch and stop" in done.stdout
+
+
+def test_te_up_when_exchange_paper_then_no_venue_and_the_gate_replays_itself(
+    tmp_path: Path,
+) -> None:
+    """`--exchange paper`: the gate's in-process paper exchange; the venue is not used."""
+    config = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+    done = subprocess.run(
+        [TE, "up", "--exchange", "paper", "--duration", "2", "--config", config,
+         "--data", tmp_path / "data"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "COLUMNS": "200"}, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "not used (--exchange paper)" in done.stdout
+    assert "trading-sim venue ready" not in done.stdout
+    assert "gate's paper replay" in done.stdout
+    assert "gate stopped (exit 0)" in done.stdout

@@ -42,6 +42,7 @@ log = logging.getLogger("trading_agent")
 
 AGENT_ID: Final = "agent-1"
 _WAIT_FOR_GATE_S: Final = 30.0
+_SETTLE_S: Final = 3.0
 
 
 class StartupError(Exception):
@@ -123,6 +124,7 @@ async def _main(options: AgentOptions) -> int:
             )
             try:
                 await _until_stopped(session.run(market.source, set(products)), options.duration_s)
+                await session.settle(_SETTLE_S)
             finally:
                 session.close()
         finally:
@@ -234,6 +236,15 @@ class _Session:
             except JournalError as exc:
                 log.warning("could not write the journal for %s: %s", self._day, exc)
         self._day = today
+
+    async def settle(self, timeout_s: float) -> None:
+        """Stopping: send nothing new, but book what the gate still says about orders
+        in flight (their fills), for up to `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while self._engine.in_flight and time.monotonic() < deadline:
+            self.deliver(self._take_pushed())
+            await asyncio.sleep(0.05)
+        self.deliver(self._take_pushed())
 
     def _take_pushed(self) -> list[c.GateMessage]:
         taken = list(self._pushed)

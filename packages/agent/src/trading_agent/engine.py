@@ -13,7 +13,8 @@ one product never sell each other's position, and each sees its own entry.
 
 Rules the engine keeps whatever a strategy says:
 - one order in flight per (strategy, product): a strategy that signals while its
-  last order is unanswered is recorded as skipped;
+  last order is unanswered is recorded as skipped, and so is one whose last order the
+  gate refused less than `COOLDOWN_CANDLES` candles ago;
 - an entry only when that strategy is flat there, and only while the gate is ACTIVE;
   an exit only of what that strategy holds, marked reduce-only, in any state but HALTED;
 - every signal, skip, order, decision and fill becomes an `EngineEvent` for the store.
@@ -48,7 +49,8 @@ _SIGNAL_DIGITS: Final = Decimal("1e-12")
 _SIGNAL_MAX: Final = 1e18
 _SIGNAL_CONTEXT: Final = decimal.Context(prec=40)
 VOL_WINDOW_BARS: Final = 96
-LIMIT_MARGIN: Final = Decimal("0.98")
+LIMIT_MARGIN: Final = Decimal("0.9")
+COOLDOWN_CANDLES: Final = 3
 EQUITY_EVERY_NS: Final = 60 * 1_000_000_000
 _ACCOUNT_NOTIONAL: Final = "account.max_order_notional_usd"
 
@@ -116,6 +118,7 @@ class Engine:
         self._equity_at_ns: int | None = None
         self._filled_since_equity = False
         self._exiting: dict[tuple[str, str], Signal] = {}  # exits still being worked
+        self._cooldown: dict[tuple[str, str], int] = {}  # candles to wait after a refusal
         self._requests = 0
         self._events: list[EngineEvent] = []
 
@@ -135,6 +138,10 @@ class Engine:
         self.regimes[product] = regime
         self._vol[product].update(float(candle.close))
         self.trades = on_candle(self.trades, candle)
+        for key in [k for k in self._cooldown if k[1] == product]:
+            self._cooldown[key] -= 1
+            if self._cooldown[key] <= 0:
+                del self._cooldown[key]
         orders = self._continue_exits(product, regime, candle.end_ns)
         for slot in self._slots.get(product, ()):
             sid = slot.strategy.strategy_id
@@ -218,7 +225,7 @@ class Engine:
         for slot in self._slots.get(product, ()):
             key = (slot.strategy.strategy_id, product)
             signal = self._exiting.get(key)
-            if signal is None or key in self._pending:
+            if signal is None or key in self._pending or key in self._cooldown:
                 continue
             held = position(self.books[key[0]], product).base_size
             if held <= 0 or self.gate_state is c.TradingState.HALTED:
@@ -265,6 +272,9 @@ class Engine:
         """Why the engine will not act on this signal now, or None."""
         if (sid, product) in self._pending:
             return "an order of this strategy is in flight"
+        cooling = self._cooldown.get((sid, product), 0)
+        if cooling > 0:
+            return f"cooling down after a refusal by the gate ({cooling} candles left)"
         if action is Action.EXIT_LONG:
             if held <= 0:
                 return "nothing to exit"
@@ -325,6 +335,11 @@ class Engine:
         """A message from the gate: a reply to our request, or something it pushed."""
         match message:
             case c.Decision(verdict=c.Rejected()):
+                owner = self._intents.get(message.intent_id or "")
+                if owner is not None:
+                    # Not the same order again at once: the gate said no for a reason
+                    # (and would call an identical resend a duplicate).
+                    self._cooldown[owner] = COOLDOWN_CANDLES
                 self._done(message.intent_id)
                 self._record(now_ns, "rejected", msgspec.to_builtins(message))
             case c.Decision():
@@ -377,6 +392,11 @@ class Engine:
         if not holdings:  # flat: most bars of most runs
             return self.portfolio.cash_usd
         return mark(self.portfolio, {p: self.marks[p] for p in holdings}).equity_usd
+
+    @property
+    def in_flight(self) -> int:
+        """Orders sent and not yet done (filled, cancelled, expired or refused)."""
+        return len(self._pending)
 
     def equity_usd(self) -> Decimal:
         """Cash plus every holding at its last close."""

@@ -25,11 +25,14 @@ from trading_console.commands.journal import journal
 from trading_console.commands.status import status
 from trading_console.components import COMPONENTS
 from trading_console.supervisor import (
+    Child,
     SupervisorError,
+    VenueUrls,
     agent_child,
     dashboard_child,
     gate_child,
     minimal_env,
+    venue_child,
 )
 
 if TYPE_CHECKING:
@@ -84,58 +87,129 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 )
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--bar-seconds", type=float, default=1.0, show_default=True, help="Replay speed.")
+@click.option(
+    "--exchange",
+    type=click.Choice(["loopback", "paper"]),
+    default="loopback",
+    show_default=True,
+    help="loopback: the Coinbase-protocol venue on 127.0.0.1, reached through the gate's "
+    "real Coinbase adapter; paper: the gate's in-process paper exchange.",
+)
 def up(
-    config: Path, data: Path, strategies_dir: Path, duration: float | None, bar_seconds: float
+    config: Path,
+    data: Path,
+    strategies_dir: Path,
+    duration: float | None,
+    bar_seconds: float,
+    exchange: str,
 ) -> None:
     """Start the system: loopback exchange, gate, agent and dashboard.
 
-    Components not built yet are listed, not started; `te up` never pretends.
-    Ctrl-C (or --duration) stops what it started; the gate cancels its orders first.
+    With no keys and no internet: the loopback Coinbase venue replays bundled real
+    candles; the gate trades on it through its Coinbase adapter with a demo key made
+    for it; the agent reads the venue's public market data. Ctrl-C (or --duration)
+    stops them in order: agent, dashboard, gate (after cancelling its orders), venue.
     """
     console = Console()
     table = Table(title=f"te up (agent-gate protocol v{trading_contract.PROTOCOL_VERSION})")
     for column in ("component", "role", "status"):
         table.add_column(column)
     for component in COMPONENTS:
-        status = "starting" if component.available else f"not built yet: {component.built_by}"
+        skipped = component.name == "exchange-sim" and exchange == "paper"
+        status = "not used (--exchange paper)" if skipped else "starting"
+        if not component.available:
+            status = f"not built yet: {component.built_by}"
         table.add_row(component.name, component.role, status)
     console.print(table)
     if not config.is_file():
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
-    gate = gate_child(config.resolve(), data.resolve(), bar_seconds)
-    agent = agent_child(data.resolve(), strategies_dir.resolve())
-    dashboard = dashboard_child(data.resolve())
+    root = data.resolve()
+    started: list[Child] = []
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        # soft_wrap: a terminal's own wrapping keeps long paths and the URL clickable.
-        console.print(gate.start(minimal_env()), soft_wrap=True)
-        console.print(agent.start(minimal_env()), soft_wrap=True)
-        console.print(f"[bold green]{dashboard.start(minimal_env())}[/bold green]", soft_wrap=True)
+        _start_stack(console, started, root, config.resolve(), strategies_dir.resolve(),
+                             bar_seconds, loopback=exchange == "loopback")  # fmt: skip
         console.print(
-            f"logs:     {gate.log_path}, {agent.log_path}, {dashboard.log_path}\n"
+            "logs:     " + ", ".join(str(c.log_path) for c in started) + "\n"
             f"status:   uv run te status --data {data}\n"
             f"kill:     uv run te kill --data {data} --reason '...'\n"
             "Ctrl-C stops everything.",
             soft_wrap=True,
         )
-        started = time.monotonic()
-        while gate.alive() and (duration is None or time.monotonic() - started < duration):
-            if not agent.alive():
-                console.print(f"[red]the agent stopped; see {agent.log_path}[/red]")
-                break
+        began = time.monotonic()
+        while all(c.alive() for c in started) and (
+            duration is None or time.monotonic() - began < duration
+        ):
             time.sleep(0.2)
-    except SupervisorError as exc:
+        for child in started:
+            if not child.alive():
+                console.print(f"[red]{child.name} stopped; see {child.log_path}[/red]")
+    except (SupervisorError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        # The agent first, so no intent arrives while the gate cancels and stops.
-        console.print(f"agent stopped (exit {agent.stop()})")
-        dashboard.stop()
-        console.print("dashboard stopped")
-        code = gate.stop()
-        console.print(f"gate stopped (exit {code})")
+        _stop_stack(console, started)
+
+
+def _start_stack(
+    console: Console,
+    started: list[Child],
+    root: Path,
+    config: Path,
+    strategies_dir: Path,
+    bar_seconds: float,
+    *,
+    loopback: bool,
+) -> None:
+    """Start venue (loopback only), gate, agent and dashboard, in that order; each
+    child joins `started` once it is ready, so a failure stops only what runs."""
+    env = minimal_env()
+    venue: VenueUrls | None = None
+    if loopback:
+        import trading_sim as sim
+        from trading_console.demo import prepare_demo
+
+        demo = prepare_demo(root, config)
+        config = demo.safety_config
+        exchange_sim = venue_child(root, bar_seconds, demo.public_key_file, demo.key_name)
+        venue = VenueUrls.parse(_started(console, started, exchange_sim, env))
+        products: tuple[str, ...] = tuple(sim.BUNDLED_PRODUCTS)
+    else:
+        products = ()
+    _started(console, started, gate_child(config, root, bar_seconds, venue), env)
+    _started(console, started, agent_child(root, strategies_dir, venue, products), env)
+    line = _started(console, started, dashboard_child(root), env, quiet=True)
+    # soft_wrap: the terminal's own wrapping keeps the link whole and clickable.
+    console.print(f"[bold green]{line}[/bold green]", soft_wrap=True)
+
+
+def _started(
+    console: Console,
+    started: list[Child],
+    child: Child,
+    env: dict[str, str],
+    *,
+    quiet: bool = False,
+) -> str:
+    line = child.start(env)
+    started.append(child)
+    if not quiet:
+        console.print(line, soft_wrap=True)
+    return line
+
+
+_STOP_ORDER = ("agent", "dashboard", "gate", "exchange-sim")
+
+
+def _stop_stack(console: Console, started: list[Child]) -> None:
+    # The agent first, so no intent arrives while the gate cancels and stops; the venue
+    # last, so the gate can still cancel on it.
+    for name in _STOP_ORDER:
+        for child in (c for c in started if c.name == name):
+            code = child.stop()
+            console.print(f"{name} stopped" + (f" (exit {code})" if name != "dashboard" else ""))
 
 
 def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:

@@ -1,7 +1,8 @@
 """Runs the system's processes as children, each with its own log, and stops them in order.
 
-Today it runs the gate, the agent and the dashboard; the loopback exchange joins with
-the gate's Coinbase adapter. Stopping sends SIGTERM and waits: the gate
+It runs the loopback Coinbase venue, the gate (through its Coinbase adapter), the agent
+(on the venue's public market data) and the dashboard; or, with `--exchange paper`, the
+gate's in-process paper exchange instead of the venue. Stopping sends SIGTERM and waits: the gate
 cancels every open order before it exits.
 """
 
@@ -74,18 +75,61 @@ class Child:
         return self.process.returncode
 
 
-def gate_child(config: Path, data: Path, bar_seconds: float) -> Child:
-    gate = Path(sys.executable).parent / "trading-gate"
+@dataclass(frozen=True)
+class VenueUrls:
+    """Where the loopback venue listens, from its ready line."""
+
+    rest: str
+    market_ws: str
+    user_ws: str
+
+    @classmethod
+    def parse(cls, ready_line: str) -> "VenueUrls":
+        """Raises SupervisorError if the line is not the venue's ready line."""
+        parts = ready_line.split()
+        if len(parts) != 6 or parts[:3] != ["trading-sim", "venue", "ready:"]:
+            raise SupervisorError(f"unexpected ready line from the venue: {ready_line!r}")
+        return cls(rest=parts[3], market_ws=parts[4], user_ws=parts[5])
+
+
+def venue_child(data: Path, bar_seconds: float, public_key: Path, key_name: str) -> Child:
+    """The loopback Coinbase venue, replaying the bundled candles with some history."""
     argv = [
-        str(gate), "run", "--config", str(config), "--data", str(data),
-        "--exchange", "paper", "--bar-seconds", str(bar_seconds),
+        sys.executable, "-m", "trading_sim.venue", "--port", "0",
+        "--bar-seconds", str(bar_seconds), "--public-key", str(public_key),
+        "--key-name", key_name, "--balance", "USD=10000", "--history-bars", "200",
     ]  # fmt: skip
+    return Child(name="exchange-sim", argv=argv, log_path=data / "logs" / "exchange-sim.log")
+
+
+def gate_child(
+    config: Path, data: Path, bar_seconds: float, venue: VenueUrls | None = None
+) -> Child:
+    """The gate: on the loopback venue through its Coinbase adapter, or (without a
+    venue) on its in-process paper exchange."""
+    gate = Path(sys.executable).parent / "trading-gate"
+    argv = [str(gate), "run", "--config", str(config), "--data", str(data)]
+    if venue is None:
+        argv += ["--exchange", "paper", "--bar-seconds", str(bar_seconds)]
+    else:
+        argv += [
+            "--exchange", "coinbase", "--venue-url", venue.rest,
+            "--venue-ws-url", venue.market_ws, "--venue-user-ws-url", venue.user_ws,
+        ]  # fmt: skip
     return Child(name="gate", argv=argv, log_path=data / "logs" / "gate.log")
 
 
-def agent_child(data: Path, strategy_dir: Path) -> Child:
+def agent_child(
+    data: Path, strategy_dir: Path, venue: VenueUrls | None = None, products: tuple[str, ...] = ()
+) -> Child:
     agent = Path(sys.executable).parent / "trading-agent"
-    argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir)]
+    argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir),
+            "--journal", str(data.parent / "journal")]  # fmt: skip
+    if venue is not None:
+        argv += ["--venue-url", venue.rest, "--venue-ws-url", venue.market_ws,
+                 "--granularity", "FIFTEEN_MINUTE"]  # fmt: skip
+        for product in products:
+            argv += ["--product", product]
     return Child(name="agent", argv=argv, log_path=data / "logs" / "agent.log")
 
 
