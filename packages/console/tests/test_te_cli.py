@@ -93,3 +93,33 @@ def test_te_up_when_exchange_paper_then_no_venue_and_the_gate_replays_itself(
     assert "trading-sim venue ready" not in done.stdout
     assert "gate's paper replay" in done.stdout
     assert "gate stopped (exit 0)" in done.stdout
+
+
+def test_te_up_when_live_without_confirmation_then_refused_and_nothing_started(
+    tmp_path: Path,
+) -> None:
+    """--live with no terminal to ask on and no confirmation flag: exit 1, no process."""
+    done = subprocess.run(
+        [TE, "up", "--live", "--data", tmp_path / "data"],
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "refusing to trade real money" in done.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_te_up_when_live_confirmed_but_no_key_then_the_gate_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    """--live needs the configured key file: without it the gate does not start, and te
+    up says where to look (no request ever leaves the machine)."""
+    config = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+    done = subprocess.run(
+        [TE, "up", "--live", "--i-understand-this-trades-real-money", "--config", config,
+         "--data", tmp_path / "data"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "gate did not start" in done.stderr
+    log = (tmp_path / "data" / "logs" / "gate.log").read_text()
+    assert "/etc/trading-gate" in log  # the key_file of the shipped safety.yaml

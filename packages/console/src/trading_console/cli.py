@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import signal
+import sys
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -95,6 +96,18 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     help="loopback: the Coinbase-protocol venue on 127.0.0.1, reached through the gate's "
     "real Coinbase adapter; paper: the gate's in-process paper exchange.",
 )
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Trade real money on Coinbase with the key file of the safety config, after an "
+    "explicit confirmation (type LIVE).",
+)
+@click.option(
+    "--i-understand-this-trades-real-money",
+    "live_confirmed",
+    is_flag=True,
+    help="With --live and no terminal to ask on: the confirmation, given in advance.",
+)
 def up(
     config: Path,
     data: Path,
@@ -102,6 +115,8 @@ def up(
     duration: float | None,
     bar_seconds: float,
     exchange: str,
+    live: bool,
+    live_confirmed: bool,
 ) -> None:
     """Start the system: loopback exchange, gate, agent and dashboard.
 
@@ -111,16 +126,10 @@ def up(
     stops them in order: agent, dashboard, gate (after cancelling its orders), venue.
     """
     console = Console()
-    table = Table(title=f"te up (agent-gate protocol v{trading_contract.PROTOCOL_VERSION})")
-    for column in ("component", "role", "status"):
-        table.add_column(column)
-    for component in COMPONENTS:
-        skipped = component.name == "exchange-sim" and exchange == "paper"
-        status = "not used (--exchange paper)" if skipped else "starting"
-        if not component.available:
-            status = f"not built yet: {component.built_by}"
-        table.add_row(component.name, component.role, status)
-    console.print(table)
+    if live:
+        _confirm_live(console, config, live_confirmed)
+        exchange = "live"
+    console.print(_components_table(exchange))
     if not config.is_file():
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
     root = data.resolve()
@@ -128,7 +137,7 @@ def up(
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
         _start_stack(console, started, root, config.resolve(), strategies_dir.resolve(),
-                             bar_seconds, loopback=exchange == "loopback")  # fmt: skip
+                     bar_seconds, mode=exchange)  # fmt: skip
         console.print(
             "logs:     " + ", ".join(str(c.log_path) for c in started) + "\n"
             f"status:   uv run te status --data {data}\n"
@@ -161,13 +170,19 @@ def _start_stack(
     strategies_dir: Path,
     bar_seconds: float,
     *,
-    loopback: bool,
+    mode: str,
 ) -> None:
     """Start venue (loopback only), gate, agent and dashboard, in that order; each
     child joins `started` once it is ready, so a failure stops only what runs."""
     env = minimal_env()
     venue: VenueUrls | None = None
-    if loopback:
+    products: tuple[str, ...] = ()
+    if mode == "live":
+        from trading_gate import load_config
+
+        venue = COINBASE
+        products = tuple(sorted(load_config(config).config.products))
+    elif mode == "loopback":
         import trading_sim as sim
         from trading_console.demo import prepare_demo
 
@@ -175,14 +190,52 @@ def _start_stack(
         config = demo.safety_config
         exchange_sim = venue_child(root, bar_seconds, demo.public_key_file, demo.key_name)
         venue = VenueUrls.parse(_started(console, started, exchange_sim, env))
-        products: tuple[str, ...] = tuple(sim.BUNDLED_PRODUCTS)
-    else:
-        products = ()
+        products = tuple(sim.BUNDLED_PRODUCTS)
     _started(console, started, gate_child(config, root, bar_seconds, venue), env)
-    _started(console, started, agent_child(root, strategies_dir, venue, products), env)
+    granularity = "FIVE_MINUTE" if mode == "live" else "FIFTEEN_MINUTE"
+    agent = agent_child(root, strategies_dir, venue, products, granularity=granularity)
+    _started(console, started, agent, env)
     line = _started(console, started, dashboard_child(root), env, quiet=True)
     # soft_wrap: the terminal's own wrapping keeps the link whole and clickable.
     console.print(f"[bold green]{line}[/bold green]", soft_wrap=True)
+
+
+def _components_table(exchange: str) -> Table:
+    table = Table(title=f"te up (agent-gate protocol v{trading_contract.PROTOCOL_VERSION})")
+    for column in ("component", "role", "status"):
+        table.add_column(column)
+    why = "--live" if exchange == "live" else "--exchange paper"
+    for component in COMPONENTS:
+        skipped = component.name == "exchange-sim" and exchange != "loopback"
+        status = f"not used ({why})" if skipped else "starting"
+        if not component.available:
+            status = f"not built yet: {component.built_by}"
+        table.add_row(component.name, component.role, status)
+    return table
+
+
+COINBASE = VenueUrls(
+    rest="https://api.coinbase.com",
+    market_ws="wss://advanced-trade-ws.coinbase.com",
+    user_ws="wss://advanced-trade-ws-user.coinbase.com",
+)
+
+
+def _confirm_live(console: Console, config: Path, confirmed: bool) -> None:
+    """Real money: only after a person says so, on a terminal or with the long flag."""
+    if confirmed:
+        return
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "refusing to trade real money without confirmation: run on a terminal, or pass "
+            "--i-understand-this-trades-real-money"
+        )
+    console.print(
+        f"[bold red]--live trades REAL MONEY on Coinbase[/bold red] with the key named in "
+        f"{config}, within its limits."
+    )
+    if click.prompt("Type LIVE to go on", default="", show_default=False) != "LIVE":
+        raise click.ClickException("not confirmed; nothing was started")
 
 
 def _started(

@@ -120,14 +120,19 @@ def gate_child(
 
 
 def agent_child(
-    data: Path, strategy_dir: Path, venue: VenueUrls | None = None, products: tuple[str, ...] = ()
+    data: Path,
+    strategy_dir: Path,
+    venue: VenueUrls | None = None,
+    products: tuple[str, ...] = (),
+    *,
+    granularity: str = "FIFTEEN_MINUTE",
 ) -> Child:
     agent = Path(sys.executable).parent / "trading-agent"
     argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir),
             "--journal", str(data.parent / "journal")]  # fmt: skip
     if venue is not None:
         argv += ["--venue-url", venue.rest, "--venue-ws-url", venue.market_ws,
-                 "--granularity", "FIFTEEN_MINUTE"]  # fmt: skip
+                 "--granularity", granularity]  # fmt: skip
         for product in products:
             argv += ["--product", product]
     return Child(name="agent", argv=argv, log_path=data / "logs" / "agent.log")
