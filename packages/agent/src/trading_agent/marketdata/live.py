@@ -18,7 +18,7 @@ Candles come out per product in start order, never twice.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Final
 
 from trading_agent.domain.market import NS_PER_S, Candle
@@ -63,19 +63,7 @@ class LiveCandles:
         self._forming: dict[str, Candle] = {}
 
     def __aiter__(self) -> AsyncIterator[Candle]:
-        return self._candles()
-
-    async def _candles(self) -> AsyncIterator[Candle]:
-        backoff = _BACKOFF_FIRST_S
-        while True:
-            try:
-                async for candle in self._session():
-                    backoff = _BACKOFF_FIRST_S
-                    yield candle
-            except CoinbaseError as exc:
-                log.warning("market data session ended (%s); reconnecting", exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+        return _reconnecting(self._session, "market data session")
 
     async def _session(self) -> AsyncIterator[Candle]:
         """One connection: per product, the first update says where the market is; what
@@ -192,19 +180,7 @@ class LiveTradeBars:
         self._joined: dict[str, int] = {}  # product -> start of the bucket joined mid-way
 
     def __aiter__(self) -> AsyncIterator[Candle]:
-        return self._candles()
-
-    async def _candles(self) -> AsyncIterator[Candle]:
-        backoff = _BACKOFF_FIRST_S
-        while True:
-            try:
-                async for candle in self._session():
-                    backoff = _BACKOFF_FIRST_S
-                    yield candle
-            except CoinbaseError as exc:
-                log.warning("trade stream ended (%s); reconnecting", exc)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, _BACKOFF_MAX_S)
+        return _reconnecting(self._session, "trade stream")
 
     async def _session(self) -> AsyncIterator[Candle]:
         step = self._granularity.seconds
@@ -236,6 +212,22 @@ class LiveTradeBars:
         elif done is not None and self._history.claim(done):
             out.append(done)
         return out
+
+
+async def _reconnecting(
+    session: Callable[[], AsyncIterator[Candle]], what: str
+) -> AsyncIterator[Candle]:
+    """Run `session` again and again, with capped backoff after each end or failure."""
+    backoff = _BACKOFF_FIRST_S
+    while True:
+        try:
+            async for candle in session():
+                backoff = _BACKOFF_FIRST_S
+                yield candle
+        except CoinbaseError as exc:
+            log.warning("%s ended (%s); reconnecting", what, exc)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
 
 def _trade(trade: w.WsTrade) -> Trade:
