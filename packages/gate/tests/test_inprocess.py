@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
+
 import trading_sim as sim
 from gate_process import TEST_LIMITS, write_config
 from trading_contract import (
@@ -117,3 +119,34 @@ def test_replay_clock_when_waiting_then_simulated_time_passes_and_never_goes_bac
     clock.advance(T0)
 
     assert clock.now_ns() == clock.monotonic_ns() == T0 + 1_500_000_000
+
+
+def test_start_when_venue_holds_less_than_the_journal_bought_then_not_serving(
+    tmp_path: Path,
+) -> None:
+    """Reconciliation compares balances: a restart on a venue without the BTC the
+    journal's fills bought stays REDUCING and says why."""
+    g, clock = gate(tmp_path)
+
+    async def buy() -> None:
+        await g.start()
+        clock.advance(T0 + MINUTE)
+        await g.on_bar(bar(T0))
+        market = msgspec.structs.replace(
+            bid("i-buy"), order_type=OrderType.MARKET, limit_price=None,
+            time_in_force=TimeInForce.IOC,
+        )  # fmt: skip
+        await g.place(market)
+        clock.advance(T0 + 2 * MINUTE)
+        await g.on_bar(bar(T0 + MINUTE))  # the sync that journals the fill
+
+    asyncio.run(buy())
+    assert g.gate.ledger.positions_base["BTC-USD"] == Decimal("0.001")
+    g.close()
+
+    again, _ = gate(tmp_path)  # the same journal, a venue that never saw the fill
+    out = asyncio.run(again.start())
+
+    assert any(isinstance(m, GateState) and m.state is TradingState.REDUCING for m in out)
+    assert any("journal's fills leave the gate with 0.001 BTC" in a for a in again.alerts)
+    again.close()

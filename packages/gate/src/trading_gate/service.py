@@ -797,7 +797,9 @@ class Gate:
         does not have is resolved as proven absent (a pending cancel stays unresolved).
         After start, an order not yet acknowledged is left to its own submit or lookup.
         Venue -> journal: an open order the journal does not know is cancelled
-        (cancel-on-connect). Returns the unresolved problems; with none, the gate leaves
+        (cancel-on-connect; never adopted, so an order nobody can explain never counts as
+        the agent's), and the venue must hold at least the base the journal's fills
+        bought (`_balance_problems`). Returns the unresolved problems; with none, the gate leaves
         REDUCING (if it was there only for reconciling) and the stream is trusted again.
         """
         token = None if self._stream is None else self._stream.reconcile_token()
@@ -814,6 +816,7 @@ class Gate:
             else:
                 self._transition(coid, Trigger.LOOKUP_ABSENT_PROVEN, detail="absent at start")
         await self.sync_fills()
+        problems += await self._balance_problems()
         orphans = [
             o
             for o in await self._exchange.list_open_orders()
@@ -833,6 +836,27 @@ class Gate:
             self.reconciled()
             if self._stream is not None and token is not None:
                 self._stream.reconciled(token)
+        return problems
+
+    async def _balance_problems(self) -> list[str]:
+        """The venue must hold at least what the journal's fills say the gate bought.
+
+        Less means fills the journal never saw, or funds moved behind the gate's back:
+        either way the gate's picture of its exposure is wrong, so it does not serve
+        until a human looks. (More is fine: an account may hold what the gate never
+        traded.)"""
+        try:
+            held = {b.currency: b.available + b.hold for b in await self._exchange.balances()}
+        except TemporaryExchangeError as exc:
+            return [f"balances could not be read: {exc}"]
+        problems = []
+        for product, position in sorted(self._ledger.positions_base.items()):
+            base = product.split("-", 1)[0]
+            if position > 0 and held.get(base, Decimal(0)) < position:
+                problems.append(
+                    f"the venue holds {held.get(base, Decimal(0))} {base}, but the journal's "
+                    f"fills leave the gate with {position} {base} ({product})"
+                )
         return problems
 
     async def shutdown(self) -> KillReport:
