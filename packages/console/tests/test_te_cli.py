@@ -123,3 +123,23 @@ def test_te_up_when_live_confirmed_but_no_key_then_the_gate_refuses_to_start(
     assert "gate did not start" in done.stderr
     log = (tmp_path / "data" / "logs" / "gate.log").read_text()
     assert "/etc/trading-gate" in log  # the key_file of the shipped safety.yaml
+
+
+def test_te_up_when_run_twice_then_the_second_starts_fresh_and_keeps_the_first(
+    tmp_path: Path,
+) -> None:
+    """The simulated venue starts empty each time: the previous run's databases are set
+    aside (not deleted), so the gate reconciles cleanly and trades again."""
+    config = Path(__file__).resolve().parents[3] / "config" / "safety.yaml"
+    argv = [TE, "up", "--exchange", "paper", "--duration", "2", "--config", config,
+            "--data", tmp_path / "data"]  # fmt: skip
+    env = {**os.environ, "COLUMNS": "200"}
+    first = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, timeout=90)
+    second = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, timeout=90)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert "last run's databases moved to" in second.stdout
+    (kept,) = (tmp_path / "data" / "previous").iterdir()
+    assert (kept / "gate.db").is_file()
+    assert "trading-gate ready: state active" in second.stdout

@@ -133,6 +133,8 @@ def up(
     if not config.is_file():
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
     root = data.resolve()
+    if exchange != "live":
+        _set_aside_previous_run(console, root)
     started: list[Child] = []
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:
@@ -198,6 +200,25 @@ def _start_stack(
     line = _started(console, started, dashboard_child(root), env, quiet=True)
     # soft_wrap: the terminal's own wrapping keeps the link whole and clickable.
     console.print(f"[bold green]{line}[/bold green]", soft_wrap=True)
+
+
+_RUN_FILES = ("gate.db", "gate.db-wal", "gate.db-shm", "audit.anchor",
+              "agent.db", "agent.db-wal", "agent.db-shm")  # fmt: skip
+
+
+def _set_aside_previous_run(console: Console, root: Path) -> None:
+    """The loopback venue and the paper exchange start empty every time, so the journal
+    of the run before would not match them (the gate would rightly refuse to serve):
+    its databases move to data/previous/<time>/, kept, not deleted."""
+    present = [root / name for name in _RUN_FILES if (root / name).exists()]
+    if not present:
+        return
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    keep = root / "previous" / stamp
+    keep.mkdir(parents=True, exist_ok=False)
+    for path in present:
+        path.rename(keep / path.name)
+    console.print(f"the simulated venue starts empty: the last run's databases moved to {keep}")
 
 
 def _components_table(exchange: str) -> Table:
