@@ -29,7 +29,7 @@ import msgspec
 
 import trading_sim as sim
 from trading_contract import GateMessage, ProductId
-from trading_gate import journal
+from trading_gate import journal, log_redaction
 from trading_gate.audit import AuditLog, open_audit_db, verify_audit
 from trading_gate.config import ConfigError, LoadedConfig, load_config
 from trading_gate.core.deadman import DeadManAction
@@ -116,6 +116,7 @@ def run(options: RunOptions) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    log_redaction.install()
     removed = scrub_environment(os.environ)
     if removed:
         log.warning("removed credential variables from the environment: %s", ", ".join(removed))
