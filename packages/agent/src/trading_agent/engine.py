@@ -173,7 +173,7 @@ class Engine:
             spec = self._specs[product]
             sizing = size_entry(
                 signal,
-                equity_usd=self._equity(),
+                equity_usd=self.equity_usd(),
                 cash_usd=self.portfolio.cash_usd,
                 realized_vol=self._vol[product].value,
                 params=slot.sizing,
@@ -387,7 +387,8 @@ class Engine:
 
     # ------------------------------------------------------------ views
 
-    def _equity(self) -> Decimal:
+    def equity_usd(self) -> Decimal:
+        """Cash plus every holding at its last close."""
         holdings = self.portfolio.holdings
         if not holdings:  # flat: most bars of most runs
             return self.portfolio.cash_usd
@@ -397,10 +398,6 @@ class Engine:
     def in_flight(self) -> int:
         """Orders sent and not yet done (filled, cancelled, expired or refused)."""
         return len(self._pending)
-
-    def equity_usd(self) -> Decimal:
-        """Cash plus every holding at its last close."""
-        return self._equity()
 
     def limits_query(self, now_ns: int) -> c.Query:
         """The query whose reply tells the engine the gate's order limits (send it first)."""
@@ -420,7 +417,7 @@ class Engine:
             now_ns,
             "equity",
             {
-                "equity_usd": self._equity(),
+                "equity_usd": self.equity_usd(),
                 "cash_usd": self.portfolio.cash_usd,
                 "marks": {p: self.marks[p] for p in sorted(self.marks)},
             },

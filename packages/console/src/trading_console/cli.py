@@ -56,6 +56,23 @@ main.add_command(journal)
 main.add_command(data)
 
 
+# The options `up` and `backtest` share: the same files, so the same defaults.
+_CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("config/safety.yaml"),
+    show_default=True,
+    help="The gate's safety limits (a backtest applies them as in live trading).",
+)
+_STRATEGIES_OPTION = click.option(
+    "--strategies-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("config/strategies"),
+    show_default=True,
+    help="The agent's strategy parameter files.",
+)
+
+
 class _Stop(Exception):
     pass
 
@@ -65,13 +82,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("config/safety.yaml"),
-    show_default=True,
-    help="The gate's safety limits.",
-)
+@_CONFIG_OPTION
 @click.option(
     "--data",
     type=click.Path(file_okay=False, path_type=Path),
@@ -79,13 +90,7 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     show_default=True,
     help="Runtime data: gate.db, the audit anchor, sockets, logs.",
 )
-@click.option(
-    "--strategies-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("config/strategies"),
-    show_default=True,
-    help="The agent's strategy parameter files.",
-)
+@_STRATEGIES_OPTION
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--bar-seconds", type=float, default=1.0, show_default=True, help="Replay speed.")
 @click.option(
@@ -316,20 +321,8 @@ def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> D
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Candle file per --product, in the same order (default: the bundled sample).",
 )
-@click.option(
-    "--strategies-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("config/strategies"),
-    show_default=True,
-    help="Strategy parameter files.",
-)
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("config/safety.yaml"),
-    show_default=True,
-    help="The gate's safety limits, applied as in live trading.",
-)
+@_STRATEGIES_OPTION
+@_CONFIG_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--cash", default="1000", show_default=True, callback=_decimal, help="Start USD.")
 @click.option(

@@ -145,9 +145,7 @@ class InProcessGate:
 
     async def place(self, message: PlaceOrder) -> list[GateMessage]:
         """The Decision, then whatever sending the order caused."""
-        mark = len(self._out)
-        self._out.insert(mark, await self.gate.place(message))
-        return await self._settle()
+        return await self._replied(len(self._out), await self.gate.place(message))
 
     async def query(self, message: Query) -> list[GateMessage]:
         """The same answer the agent socket gives."""
@@ -160,13 +158,15 @@ class InProcessGate:
 
     async def cancel(self, message: CancelOrder) -> list[GateMessage]:
         """The Decision first (a reply before its consequences), then the updates."""
-        mark = len(self._out)
-        self._out.insert(mark, self.gate.cancel(message))
-        return await self._settle()
+        return await self._replied(len(self._out), self.gate.cancel(message))
 
     async def cancel_all(self, message: CancelAll) -> list[GateMessage]:
-        mark = len(self._out)
-        self._out.insert(mark, self.gate.cancel_all(message))
+        return await self._replied(len(self._out), self.gate.cancel_all(message))
+
+    async def _replied(self, mark: int, reply: GateMessage) -> list[GateMessage]:
+        """`reply` ahead of what its call pushed after `mark` (the arguments are
+        evaluated in order: the mark first), then the work the call spawned."""
+        self._out.insert(mark, reply)
         return await self._settle()
 
     async def _settle(self) -> list[GateMessage]:
