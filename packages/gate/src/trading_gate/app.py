@@ -33,6 +33,7 @@ from trading_gate import journal, log_redaction
 from trading_gate.audit import AuditLog, open_audit_db, verify_audit
 from trading_gate.config import ConfigError, LoadedConfig, load_config
 from trading_gate.core.deadman import DeadManAction
+from trading_gate.core.rule_set import RuleSet
 from trading_gate.core.trading_state import Cause
 from trading_gate.exchange import PaperConfig, PaperExchange
 from trading_gate.exchange.coinbase import (
@@ -44,6 +45,7 @@ from trading_gate.exchange.coinbase import (
 from trading_gate.handlers import AgentSession, ConsoleSession
 from trading_gate.ipc_server import AdminServer, AgentServer, ServerConfig
 from trading_gate.ports import ExchangeAuthError, ExchangeError
+from trading_gate.rule_files import RuleSetError, load_rule_dir, rule_dir_fingerprint
 from trading_gate.secrets import ExchangeKey, KeyFileError, read_key_file, scrub_environment
 from trading_gate.service import Gate
 from trading_gate.watchdog import DeadMansWatchdog, HaltLatch
@@ -103,6 +105,13 @@ class RunOptions:
     venue_url: str | None = None
     venue_ws_url: str | None = None
     venue_user_ws_url: str | None = None
+    # The rule files (core/, active/, shadow/); None: `rules/` next to the config file.
+    rules_dir: Path | None = None
+    rules_poll_s: float = 2.0
+
+    @property
+    def rules_path(self) -> Path:
+        return self.rules_dir if self.rules_dir is not None else self.config_path.parent / "rules"
 
 
 class StartupError(Exception):
@@ -135,6 +144,10 @@ async def _serve(options: RunOptions) -> int:
     if options.exchange not in ("paper", "coinbase"):
         raise StartupError(f"exchange {options.exchange!r} is unknown; use paper or coinbase")
     key = _check_key(Path(loaded.config.keys.key_file), required=options.exchange != "paper")
+    try:
+        rules = load_rule_dir(options.rules_path)
+    except RuleSetError as exc:
+        raise StartupError(exc.render()) from None
     data = options.data_dir
     data.mkdir(mode=0o700, parents=True, exist_ok=True)
     db_path, anchor_path = data / "gate.db", data / "audit.anchor"
@@ -152,7 +165,9 @@ async def _serve(options: RunOptions) -> int:
         exchange = await _exchange(options, loaded, key, clock)
         try:
             async with asyncio.TaskGroup() as tasks:
-                process = GateProcess(options, loaded, exchange, audit, conn, clock, latch, tasks)
+                process = GateProcess(
+                    options, loaded, rules, exchange, audit, conn, clock, latch, tasks
+                )
                 await process.run(tasks)
         finally:
             if isinstance(exchange, CoinbaseExchange):
@@ -220,6 +235,7 @@ class GateProcess:
         self,
         options: RunOptions,
         loaded: LoadedConfig,
+        rules: RuleSet,
         exchange: PaperExchange | CoinbaseExchange,
         audit: AuditLog,
         conn: sqlite3.Connection,
@@ -248,6 +264,8 @@ class GateProcess:
             alert=self._alert,
             starting_cash_usd=options.starting_usd,
             stream=exchange if isinstance(exchange, CoinbaseExchange) else None,
+            rules=rules,
+            rules_dir=options.rules_path,
         )
         self.gate.push = self._enqueue
         timeout_s = float(loaded.config.dead_man.heartbeat_timeout_s)
@@ -290,6 +308,7 @@ class GateProcess:
             market = tasks.create_task(self._replay_market(exchange))
         for problem in problems:
             self._alert(f"reconciliation: {problem}")
+        self.gate.rules_loaded()
         self.watchdog.start()
         serving = [
             market,
@@ -298,6 +317,7 @@ class GateProcess:
             tasks.create_task(self._pump_outbox()),
             tasks.create_task(self._sync_forever()),
             tasks.create_task(self._watch_kill_file()),
+            tasks.create_task(self._watch_rule_files()),
         ]
         for signum in (signal.SIGINT, signal.SIGTERM):
             self._loop.add_signal_handler(signum, self._stop.set)
@@ -355,6 +375,19 @@ class GateProcess:
                 await self.gate.halt(
                     Cause.KILL_SWITCH, f"kill file {kill_file}", set_by="kill-file"
                 )
+
+    async def _watch_rule_files(self) -> None:
+        """Reload the rules when a rule file appears, changes or goes; a bad edit keeps
+        the set in force (audited and alerted by `reload_rules`)."""
+        root = self._options.rules_path
+        seen = rule_dir_fingerprint(root)
+        while True:
+            await asyncio.sleep(self._options.rules_poll_s)
+            now = rule_dir_fingerprint(root)
+            if now != seen:
+                seen = now
+                ok, summary = self.gate.reload_rules()
+                log.info("rule files changed: %s", summary.splitlines()[0] if ok else "refused")
 
     async def _replay_market(self, exchange: PaperExchange) -> None:
         """Paper mode: the bundled real candles as the market, bar i fed at

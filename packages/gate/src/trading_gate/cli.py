@@ -15,6 +15,7 @@ from trading_contract import (
     AdminAck,
     AdminHalt,
     AdminReloadConfig,
+    AdminReloadRules,
     AdminRequest,
     AdminResume,
     AdminStatus,
@@ -76,6 +77,13 @@ def main() -> None:
     "channel's unless --venue-user-ws-url is given.",
 )
 @click.option("--venue-user-ws-url", default=None, help="Coinbase: user-channel websocket URL.")
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The rule directory (core/, active/, shadow/). Default: rules/ next to --config.",
+)
 def run(
     config_path: Path,
     exchange: str,
@@ -86,6 +94,7 @@ def run(
     venue_url: str | None,
     venue_ws_url: str | None,
     venue_user_ws_url: str | None,
+    rules_dir: Path | None,
 ) -> None:
     """Run the gate: serve the agent and admin sockets until SIGINT or SIGTERM.
 
@@ -105,6 +114,7 @@ def run(
         venue_url=venue_url,
         venue_ws_url=venue_ws_url,
         venue_user_ws_url=venue_user_ws_url,
+        rules_dir=rules_dir.resolve() if rules_dir is not None else None,
     )
     raise SystemExit(run_gate(options))
 
@@ -217,6 +227,86 @@ def reload_config_command(data_dir: Path, operator: str | None) -> None:
     _finish(
         _ask(data_dir, AdminReloadConfig(request_id=_request_id(), operator=_operator(operator)))
     )
+
+
+@main.command("reload-rules")
+@_DATA
+@click.option("--operator", default=None)
+def reload_rules_command(data_dir: Path, operator: str | None) -> None:
+    """Re-read the rule files in the running gate; any bad file keeps the old set."""
+    _finish(
+        _ask(data_dir, AdminReloadRules(request_id=_request_id(), operator=_operator(operator)))
+    )
+
+
+@main.group()
+def rules() -> None:
+    """The rule language: lint rule files, explain a decision, list the vocabulary."""
+
+
+@rules.command("check")
+@click.argument("rules_dir", type=click.Path(path_type=Path), default=Path("config/rules"))
+def rules_check_command(rules_dir: Path) -> None:
+    """Load every rule file under RULES_DIR as the gate would (exit 0 clean, 1 problems)."""
+    from trading_gate.rules_cli import check_dir
+
+    code, text = check_dir(rules_dir)
+    click.echo(text, err=code != 0)
+    raise SystemExit(code)
+
+
+@rules.command("explain")
+@click.argument("context_file", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(path_type=Path),
+    default=Path("config/rules"),
+    show_default=True,
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Explain the decision recorded in this gate.db (with --seq).",
+)
+@click.option("--seq", type=int, default=None, help="The audit row of the decision.")
+def rules_explain_command(
+    context_file: Path | None, rules_dir: Path, db: Path | None, seq: int | None
+) -> None:
+    """Which rules fire on one order, and the values each one read.
+
+    CONTEXT_FILE is JSON: field values ({"order.product": "ETH-USD", ...}), or the
+    `rule_context` of a decision's audit row; or give --db and --seq instead.
+    """  # fmt: skip
+    from trading_gate.rule_files import RuleSetError, load_rule_dir
+    from trading_gate.rules_cli import (
+        ExplainInputError,
+        context_from_audit,
+        context_from_json,
+        explain,
+    )
+
+    try:
+        loaded = load_rule_dir(rules_dir)
+        if db is not None and seq is not None:
+            ctx = context_from_audit(db, seq)
+        elif context_file is not None:
+            ctx = context_from_json(context_file.read_text(), source=str(context_file))
+        else:
+            raise click.UsageError("give CONTEXT_FILE, or --db and --seq")
+    except (RuleSetError, ExplainInputError, OSError) as exc:
+        click.echo(f"trading-gate rules explain: {exc}", err=True)
+        raise SystemExit(2) from None
+    click.echo(explain(loaded, ctx))
+
+
+@rules.command("vocabulary")
+def rules_vocabulary_command() -> None:
+    """Every field a rule may read (type, unit, meaning) and every operator."""
+    from trading_gate.rules import describe_vocabulary
+
+    click.echo(describe_vocabulary())
 
 
 def _finish(reply: AdminAck | AdminStatusReply) -> None:

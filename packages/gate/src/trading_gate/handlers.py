@@ -5,7 +5,6 @@ route messages, answer queries from the Gate's state, and speak to the dead man'
 watchdog on heartbeats, handshakes and disconnects.
 """
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
@@ -59,8 +58,6 @@ from trading_gate.service import Gate
 
 HEARTBEAT_INTERVAL_MS: Final = 1000
 _MAX_ITEMS: Final = 100
-# No rule language yet: the rule set in force is empty, and this is its hash.
-EMPTY_RULES_SHA256: Final = hashlib.sha256(b"").hexdigest()
 
 
 class Watchdog(Protocol):
@@ -234,11 +231,8 @@ class ConsoleSession:
                 ok, summary = gate.reload_config()
                 return AdminAck(request_id=request.request_id, ok=ok, message=summary[:500])
             case AdminReloadRules():
-                return AdminAck(
-                    request_id=request.request_id,
-                    ok=True,
-                    message="no rule language yet: the rule set in force is empty",
-                )
+                ok, summary = gate.reload_rules()
+                return AdminAck(request_id=request.request_id, ok=ok, message=summary[:500])
 
     def _status(self, request_id: RequestId) -> AdminStatusReply:
         gate = self._gate
@@ -257,6 +251,6 @@ class ConsoleSession:
             open_orders=len(live),
             unknown_orders=sum(1 for e in live if e.order.status is OrderStatus.UNKNOWN),
             config_hash=gate.config.sha256,
-            rules_hash=EMPTY_RULES_SHA256,
+            rules_hash=gate.rules.sha256,
             as_of_ns=gate.clock_now(),
         )

@@ -32,6 +32,7 @@ from trading_gate import journal
 from trading_gate.audit import AuditLog, open_audit_db
 from trading_gate.config import LoadedConfig
 from trading_gate.core.context import ProductRules
+from trading_gate.core.rule_set import RuleSet
 from trading_gate.exchange.paper import PaperConfig, PaperExchange
 from trading_gate.handlers import query_result
 from trading_gate.service import Gate
@@ -78,6 +79,7 @@ class InProcessGate:
         clock: ReplayClock,
         paper: PaperConfig,
         starting_cash_usd: Decimal,
+        rules: RuleSet | None = None,
     ) -> None:
         self._clock = clock
         self.exchange = PaperExchange(clock, paper)
@@ -104,6 +106,7 @@ class InProcessGate:
             alert=self.alerts.append,
             starting_cash_usd=starting_cash_usd,
             sleep=clock.sleep,
+            rules=rules,
         )
         self.gate.push = self._push
 
@@ -114,6 +117,7 @@ class InProcessGate:
     async def start(self) -> list[GateMessage]:
         """Reconcile the (empty) venue against the journal; the gate's state follows."""
         problems = await self.gate.reconcile()
+        self.gate.rules_loaded()
         self.alerts.extend(f"reconciliation: {p}" for p in problems)
         mode = self.gate.mode
         self._out.append(

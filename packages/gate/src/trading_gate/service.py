@@ -56,6 +56,7 @@ from trading_gate.core.order_fsm import (
     is_live,
     new_order,
 )
+from trading_gate.core.rule_set import RuleSet, empty_rule_set
 from trading_gate.core.throttle import SlidingWindow, admit
 from trading_gate.core.trading_state import (
     SYSTEM,
@@ -67,7 +68,7 @@ from trading_gate.core.trading_state import (
 )
 from trading_gate.journal import JournalOrder
 from trading_gate.killswitch import KillReport, kill_and_verify
-from trading_gate.policy import decide
+from trading_gate.policy import PolicyDecision, decide, rule_context_record
 from trading_gate.ports import (
     ExchangeAuthError,
     ExchangePort,
@@ -79,6 +80,8 @@ from trading_gate.ports import (
     VenueBalance,
     VenueFill,
 )
+from trading_gate.rule_files import RuleSetError, load_rule_dir
+from trading_gate.rules import RuleProblem
 
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
@@ -158,8 +161,12 @@ class Gate:
         sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep,
         seed: int = 0,
         stream: StreamHealth | None = None,
+        rules: RuleSet | None = None,
+        rules_dir: Path | None = None,
     ) -> None:
         self._config = config
+        self._rules = rules or empty_rule_set()
+        self._rules_dir = rules_dir
         self._exchange = exchange
         self._stream = stream
         self._stream_attempt: tuple[int, int] | None = None
@@ -212,6 +219,10 @@ class Gate:
     @property
     def config(self) -> LoadedConfig:
         return self._config
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules
 
     @property
     def orders(self) -> Mapping[ClientOrderId, JournalOrder]:
@@ -289,16 +300,16 @@ class Gate:
             # The watchdog tripped the latch off the loop; the journal catches up here.
             self._set_mode(escalate(self.mode, TradingState.HALTED, self._latch_cause(), now))
         ctx = self._context(now, mono)
-        verdict = decide(message, ctx, self._config.config)
-        outcomes = [msgspec.to_builtins(o) for o in verdict.outcomes]
+        verdict = decide(message, ctx, self._config.config, self._rules)
+        record = _decision_record(verdict, self._rules)
         for latching in verdict.latches:
             self._latch_halt(_latch_cause(latching), latching.message)
         rejection = verdict.rejection
         if rejection is None:
             rejection = self._stream_rejection()
         if rejection is not None:
-            return self._reject(message, rejection, outcomes, now)
-        return self._accept(message, ctx, outcomes, verdict.order_window, now)
+            return self._reject(message, rejection, record, now)
+        return self._accept(message, ctx, record, verdict.order_window, now)
 
     def _stream_rejection(self) -> Rejection | None:
         # Events may have been lost: no new order until reconciliation proves the book.
@@ -312,7 +323,7 @@ class Gate:
         )
 
     def _reject(
-        self, message: PlaceOrder, rejection: Rejection, outcomes: list[Any], now: int
+        self, message: PlaceOrder, rejection: Rejection, record: dict[str, Any], now: int
     ) -> Decision:
         decision = Decision(
             request_id=message.request_id,
@@ -324,7 +335,7 @@ class Gate:
             ),
             decided_ns=now,
         )
-        payload = self._decision_payload(message, decision, outcomes)
+        payload = self._decision_payload(message, decision, record)
         try:
             with self._audit.transaction() as txn:
                 journal.record_decision(txn, decision, None)
@@ -338,7 +349,7 @@ class Gate:
         self,
         message: PlaceOrder,
         ctx: CheckContext,
-        outcomes: list[Any],
+        record: dict[str, Any],
         window: SlidingWindow,
         now: int,
     ) -> Decision:
@@ -374,7 +385,7 @@ class Gate:
             verdict=Accepted(client_order_ids=(coid,)),
             decided_ns=now,
         )
-        payload = self._decision_payload(message, decision, outcomes)
+        payload = self._decision_payload(message, decision, record)
         try:
             with self._audit.transaction() as txn:
                 journal.insert_order(txn, entry)
@@ -398,12 +409,12 @@ class Gate:
         return decision
 
     def _decision_payload(
-        self, message: PlaceOrder, decision: Decision, outcomes: list[Any]
+        self, message: PlaceOrder, decision: Decision, record: dict[str, Any]
     ) -> dict[str, object]:
         return {
             "request": msgspec.to_builtins(message),
             "decision": msgspec.to_builtins(decision),
-            "checks": outcomes,
+            **record,
             "config_sha256": self._config.sha256,
             "mode": self.mode.state.value,
         }
@@ -901,6 +912,32 @@ class Gate:
         self._alert(outcome.summary())
         return False, outcome.summary()
 
+    def reload_rules(self) -> tuple[bool, str]:
+        """Re-read the rule directory; any problem keeps the set in force and says why."""
+        if self._rules_dir is None:
+            return False, "this gate was started without a rules directory"
+        try:
+            new = load_rule_dir(self._rules_dir)
+        except RuleSetError as exc:
+            self._audit_event(
+                "rules.reload_refused",
+                {
+                    "sha256": self._rules.sha256,
+                    "problems": [_problem_text(p) for p in exc.problems][:50],
+                },
+            )
+            self._alert(exc.render()[:2000])
+            return False, exc.render()
+        if new.sha256 == self._rules.sha256:
+            return True, f"rules unchanged ({_rules_line(new)})"
+        previous, self._rules = self._rules.sha256, new
+        self._audit_event("rules.reloaded", {"previous_sha256": previous, **new.audit_summary()})
+        return True, f"rules reloaded: {_rules_line(new)}"
+
+    def rules_loaded(self) -> None:
+        """Audit the rule set the gate started with (its hash and every file's)."""
+        self._audit_event("rules.loaded", self._rules.audit_summary())
+
     async def balances(self) -> tuple[VenueBalance, ...]:
         return await self._exchange.balances()
 
@@ -926,7 +963,32 @@ class Gate:
 
 
 def _latch_cause(rejection: Rejection) -> Cause:
+    if rejection.code is RejectCode.RULE_DENIED:
+        return Cause.RULE_HALT
     return Cause.DAILY_LOSS if rejection.code is RejectCode.DAILY_LOSS_LIMIT else Cause.DRAWDOWN
+
+
+def _decision_record(verdict: PolicyDecision, rules: RuleSet) -> dict[str, Any]:
+    """What the audit row keeps of a decision besides the request and the verdict: every
+    check's outcome, every rule evaluated (enforced and shadow) and the rule set's hash."""
+    record: dict[str, Any] = {
+        "checks": [msgspec.to_builtins(o) for o in verdict.outcomes],
+        "rules_sha256": rules.sha256,
+    }
+    if verdict.rule_context is not None:
+        record["rules"] = [msgspec.to_builtins(r) for r in verdict.rules]
+        record["shadow_rules"] = [msgspec.to_builtins(r) for r in verdict.shadow]
+        record["rule_context"] = rule_context_record(verdict.rule_context)
+    return record
+
+
+def _problem_text(problem: RuleProblem | str) -> str:
+    return problem if isinstance(problem, str) else problem.render()
+
+
+def _rules_line(rules: RuleSet) -> str:
+    counts = ", ".join(f"{n} {tier}" for tier, n in rules.counts().items())
+    return f"{counts}; sha256 {rules.sha256[:12]}"
 
 
 def _rejected(request_id: RequestId, rejection: Rejection, now: int) -> Decision:

@@ -4,6 +4,8 @@
    rejection into a pass).
 2. `decide()`, which computes the order's terms once and hands them to every check,
    gives exactly the decision of calling every check alone, without terms.
+4. Shadow rules never change a decision, and adding an enforced rule never turns a
+   rejection into an approval (rules only ever take away).
 3. Those terms are what the reference helpers (`base_size`, `order_notional_usd`,
    `gross_exposure_usd`) and a plain re-reading of each check's rule give, to the digit.
 
@@ -20,6 +22,7 @@ from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
 from gate_stubs import MIDS, MONO, NOW, config, context, mode, order, rules
+from rule_stubs import rule_text
 from trading_contract import (
     OrderType,
     PlaceOrder,
@@ -40,9 +43,11 @@ from trading_gate.core.context import (
     RecentOrder,
     ReferenceMid,
 )
+from trading_gate.core.rule_set import RuleSet
 from trading_gate.core.throttle import admit
 from trading_gate.core.trading_state import Cause, reduces_position
 from trading_gate.policy import CHECKS, CheckOutcome, PolicyDecision, decide
+from trading_gate.rules import Rule, load_rules
 
 D = Decimal
 # The checks' arithmetic: exact, and any rounding raises.
@@ -442,3 +447,69 @@ def test_order_terms_when_computed_once_then_match_their_definitions(
     placed, ctx = case
     terms = checks.order_terms(placed, ctx)
     assert msgspec.to_builtins(terms) == msgspec.to_builtins(_reference_terms(placed, ctx))
+
+
+# ---------------------------------------------------------------- rules
+
+_RULE_BODIES = (
+    ("order.notional_usd > 40", 'deny "big"'),
+    (
+        'order.product == "ETH-USD"',
+        'deny "eth" if position.notional_after_usd > 20% * account.equity_usd',
+    ),
+    ("account.drawdown > 1%", 'reduce_only "deep"'),
+    ("market.mid_age > 50ms", 'deny "stale"'),
+    ("strategy.win_rate < 45%", 'deny "weak"'),  # unreported by these orders: always an error
+    (None, 'require post_only "makers only" if order.type == "limit"'),
+)
+
+
+def _rule_set(tier: str, picks: list[int]) -> RuleSet:
+    rules: list[Rule] = []
+    for n, index in enumerate(picks):
+        when, effect = _RULE_BODIES[index]
+        text = rule_text(f"r{n}_{index}", when, effect)
+        rules.extend(load_rules(text, source="property", tier=tier))  # type: ignore[arg-type]
+    return RuleSet(**{tier: tuple(rules)}, sha256="0" * 64)
+
+
+_PICKS = st.lists(st.integers(0, len(_RULE_BODIES) - 1), min_size=1, max_size=4)
+
+
+@seed(SEED)
+@settings(max_examples=300)
+@given(case=cases(), picks=_PICKS)
+def test_decide_when_rules_are_shadow_then_the_decision_is_unchanged(
+    case: tuple[PlaceOrder, CheckContext], picks: list[int]
+) -> None:
+    """Shadow rules are recorded, never enforced: verdict, outcomes and window as without."""
+    placed, ctx = case
+    without = decide(placed, ctx, CFG)
+    shadowed = decide(placed, ctx, CFG, _rule_set("shadow", picks))
+    if without.outcomes[0].name == "order_values":
+        assert shadowed == without  # invalid values: no rule can even be read
+        return
+    assert (shadowed.rejection, shadowed.outcomes, shadowed.order_window) == (
+        without.rejection, without.outcomes, without.order_window,
+    )  # fmt: skip
+    assert shadowed.latches == without.latches
+    assert len(shadowed.shadow) == len(picks)
+    assert shadowed.rules == ()
+
+
+@seed(SEED)
+@settings(max_examples=300)
+@given(case=cases(), picks=_PICKS)
+def test_decide_when_rules_enforced_then_no_rejection_becomes_approval(
+    case: tuple[PlaceOrder, CheckContext], picks: list[int]
+) -> None:
+    """Rules only take away: what the limits refuse stays refused, with the same reason,
+    and an approval under rules is an approval without them."""
+    placed, ctx = case
+    without = decide(placed, ctx, CFG)
+    ruled = decide(placed, ctx, CFG, _rule_set("active", picks))
+    if not without.approved:
+        assert ruled.rejection == without.rejection
+    if ruled.approved:
+        assert without.approved
+        assert ruled.order_window == without.order_window

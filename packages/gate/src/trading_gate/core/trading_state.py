@@ -48,6 +48,7 @@ class Cause(StrEnum):
     REPEATED_EXECUTION = "repeated_execution"  # K fills within T (RTS 6 Art 15(3))
     DAILY_LOSS = "daily_loss"
     DRAWDOWN = "drawdown"
+    RULE_HALT = "rule_halt"  # a core rule's `halt` effect fired
     JOURNAL_FAILURE = "journal_failure"  # a gate that cannot journal must not send
     EXCHANGE_AUTH = "exchange_auth"  # 401/403: the key was refused or its scope changed
     OPERATOR = "operator"  # a human raised the state by hand
