@@ -192,6 +192,15 @@ def limits_in_force(gate: Gate) -> tuple[LimitInForce, ...]:
     return tuple(limits[:_MAX_ITEMS])
 
 
+def one_line(text: str) -> str:
+    """A report as the contract's one-line Text: lines joined with " | ", caret lines
+    (which point at nothing once joined) dropped, other control characters as "?"."""
+    lines = [line.strip() for line in text.splitlines()]
+    kept = [line for line in lines if line and set(line) != {"^"}]
+    joined = " | ".join(kept)
+    return "".join(ch if ch.isprintable() else "?" for ch in joined)[:500]
+
+
 class ConsoleSession:
     """The AdminHandler: status, halt, resume, reloads; every request audited with its uid."""
 
@@ -229,10 +238,10 @@ class ConsoleSession:
                 )
             case AdminReloadConfig():
                 ok, summary = gate.reload_config()
-                return AdminAck(request_id=request.request_id, ok=ok, message=summary[:500])
+                return AdminAck(request_id=request.request_id, ok=ok, message=one_line(summary))
             case AdminReloadRules():
                 ok, summary = gate.reload_rules()
-                return AdminAck(request_id=request.request_id, ok=ok, message=summary[:500])
+                return AdminAck(request_id=request.request_id, ok=ok, message=one_line(summary))
 
     def _status(self, request_id: RequestId) -> AdminStatusReply:
         gate = self._gate

@@ -92,6 +92,7 @@ def test_gate_when_rule_files_change_then_it_reloads_and_a_bad_edit_keeps_the_ol
         path.write_text(STRATEGY_TEST.replace("order.strategy", "order.strategyy"))
         gate.wait_for(lambda: bool(gate.audit_rows("rules.reload_refused")), timeout_s=15)
         assert gate.status().rules_hash == good
+        refused_by_hand = _reload(gate)
         agent = AgentClient(gate.agent_socket)
         try:
             still_denied = agent.place("i-1")
@@ -107,6 +108,10 @@ def test_gate_when_rule_files_change_then_it_reloads_and_a_bad_edit_keeps_the_ol
     assert reloaded[0]["sha256"] == good
     assert "order.strategyy" in refused[0]["problems"][0]
     assert by_hand.returncode == 0, by_hand.stderr
+    # The refusal reaches the operator as one line naming the file and the problem.
+    assert refused_by_hand.returncode == 1
+    assert "pause.rule:5:" in refused_by_hand.stderr
+    assert "order.strategyy" in refused_by_hand.stderr
 
 
 def _reload(gate: GateProcess) -> subprocess.CompletedProcess[str]:
