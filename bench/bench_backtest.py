@@ -10,7 +10,11 @@ three products (Binance BTC/ETH/SOL-USDT, 43,199 one-minute bars each, 2026-03-2
 replayed as BTC-USD, ETH-USD and SOL-USD). With --year, also 525,600 synthetic
 one-minute bars (one year, seeded GBM), for the "a year in under 2 s" target.
 
-Ours: `trading_console.backtest.run_backtest`, sma_cross (SMA 20/50, fixed 0.001 base),
+Ours, in both replay modes: "ours-fast" (`replay="auto"`: sma_cross offers a plan, so
+only the bars where something can happen are visited) and "ours-per-bar" (every bar
+through the engine, the reference). Their fills must be identical. Also printed: the
+replay's microseconds per order (the gate's `place` path bounds the fast mode).
+`trading_console.backtest.run_backtest`, sma_cross (SMA 20/50, fixed 0.001 base),
 a flat 10 bps fee, no spread or slippage, limits far above what the strategy reaches.
 Timed: the replay loop alone (`replay_s`: every candle through the engine, the
 in-process gate with its audit log, the paper venue and the agent store), not reading
@@ -93,7 +97,7 @@ def _year_file(path: Path) -> Path:
 # ---------------------------------------------------------------- one run of ours
 
 
-def _run_ours(data: dict[str, str], workdir: str) -> dict[str, Any]:
+def _run_ours(data: dict[str, str], workdir: str, mode: str) -> dict[str, Any]:
     """In the child process: one backtest, and what it did."""
     import asyncio
     from decimal import Decimal
@@ -112,6 +116,7 @@ def _run_ours(data: dict[str, str], workdir: str) -> dict[str, Any]:
         fees=sim_fees(Decimal(10)),
         spread_bps=Decimal(0),
         participation=Decimal(1),
+        replay="auto" if mode == "fast" else "per_bar",
     )
     result = asyncio.run(run_backtest(spec))
     import sqlite3
@@ -125,6 +130,9 @@ def _run_ours(data: dict[str, str], workdir: str) -> dict[str, Any]:
     conn.close()
     return {
         "bars": result.candles,
+        "mode": result.mode,
+        "visited": result.visited,
+        "orders": result.orders,
         "replay_s": result.replay_s,
         "elapsed_s": result.elapsed_s,
         "final_equity": result.equity_usd[-1],
@@ -133,7 +141,7 @@ def _run_ours(data: dict[str, str], workdir: str) -> dict[str, Any]:
     }
 
 
-def ours(data: dict[str, Path], runs: int) -> list[dict[str, Any]]:
+def ours(data: dict[str, Path], runs: int, mode: str) -> list[dict[str, Any]]:
     out = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="bench-bt-") as work:
@@ -143,6 +151,7 @@ def ours(data: dict[str, Path], runs: int) -> list[dict[str, Any]]:
                 "--child",
                 json.dumps({k: str(v) for k, v in data.items()}),
                 work,
+                mode,
             ]
             done = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603
             out.append(json.loads(done.stdout))
@@ -180,10 +189,10 @@ def main() -> None:
         "--peers-python", type=Path, default=REPO / ".bench-venv" / "bin" / "python"
     )
     parser.add_argument("--year", action="store_true")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_run_ours(json.loads(args.child[0]), args.child[1])))
+        print(json.dumps(_run_ours(json.loads(args.child[0]), args.child[1], args.child[2])))
         return
     cases = [("one product", ONE), ("three products", THREE)]
     with tempfile.TemporaryDirectory(prefix="bench-year-") as tmp:
@@ -196,16 +205,25 @@ def main() -> None:
 
 
 def _case(name: str, data: dict[str, Path], args: argparse.Namespace) -> None:
-    runs = ours(data, args.runs)
+    per_bar = ours(data, args.runs, "per_bar")
+    runs = ours(data, args.runs, "fast")
     bars = runs[0]["bars"]
     replay = statistics.median(r["replay_s"] for r in runs)
     print(f"{name}: {bars} bars, {len(data)} product(s), median of {args.runs} runs")
-    print(
-        f"  ours                 {bars / replay:>10,.0f} bars/s  replay {replay:.3f} s"
-        f"  (whole run {statistics.median(r['elapsed_s'] for r in runs):.3f} s)"
-        f"  peak RSS {max(r['maxrss_mib'] for r in runs):.0f} MiB"
-        f"  fills {len(runs[0]['fills'])}  equity {runs[0]['final_equity']:.4f}"
-    )
+    for label, mode_runs in (("ours-fast", runs), ("ours-per-bar", per_bar)):
+        took = statistics.median(r["replay_s"] for r in mode_runs)
+        first = mode_runs[0]
+        print(
+            f"  {label:<20} {bars / took:>10,.0f} bars/s  replay {took:.3f} s"
+            f"  ({first['mode']}, {first['visited']} bars visited,"
+            f" {1e6 * took / max(1, first['orders']):,.0f} us per order)"
+            f"  (whole run {statistics.median(r['elapsed_s'] for r in mode_runs):.3f} s)"
+            f"  peak RSS {max(r['maxrss_mib'] for r in mode_runs):.0f} MiB"
+            f"  fills {len(first['fills'])}  equity {first['final_equity']:.4f}"
+        )
+    same = per_bar[0]["fills"] == runs[0]["fills"]
+    same &= per_bar[0]["final_equity"] == runs[0]["final_equity"]
+    print(f"  fast vs per-bar: {'same fills and equity' if same else 'DIFFERENT'}")
     if not args.peers_python.exists():
         print(f"  peers skipped: no {args.peers_python} (see bench/peers/README.md)")
         return

@@ -34,13 +34,20 @@ from trading_agent.domain.events import EngineEvent
 from trading_agent.domain.intents import Action, Signal
 from trading_agent.domain.market import Candle
 from trading_agent.domain.portfolio import Portfolio, apply_fill, mark, open_portfolio, position
-from trading_agent.domain.regime import Regime, RegimeClassifier, RegimeParams
+from trading_agent.domain.regime import Regime, RegimeParams
 from trading_agent.domain.sizing import size_entry
 from trading_agent.domain.trades import EntryTag, TradeLog, on_candle, on_fill
-from trading_agent.signals.incremental import RealizedVol
+from trading_agent.features import VOL_WINDOW_BARS, FeatureSource, IncrementalFeatures
 from trading_agent.strategies.base import Strategy, StrategyContext
 
-__all__ = ["Confidence", "Engine", "EngineEvent", "ProductSpec", "StrategySlot"]
+__all__ = [
+    "VOL_WINDOW_BARS",
+    "Confidence",
+    "Engine",
+    "EngineEvent",
+    "ProductSpec",
+    "StrategySlot",
+]
 
 _TERMINAL: Final = frozenset(
     {c.OrderStatus.FILLED, c.OrderStatus.CANCELLED, c.OrderStatus.REJECTED, c.OrderStatus.EXPIRED}
@@ -48,7 +55,6 @@ _TERMINAL: Final = frozenset(
 _SIGNAL_DIGITS: Final = Decimal("1e-12")
 _SIGNAL_MAX: Final = 1e18
 _SIGNAL_CONTEXT: Final = decimal.Context(prec=40)
-VOL_WINDOW_BARS: Final = 96
 LIMIT_MARGIN: Final = Decimal("0.9")
 COOLDOWN_CANDLES: Final = 3
 EQUITY_EVERY_NS: Final = 60 * 1_000_000_000
@@ -89,7 +95,13 @@ class Engine:
         starting_cash_usd: Decimal,
         regime_params: RegimeParams | None = None,
         confidence: Confidence = full_confidence,
+        features: FeatureSource | None = None,
+        equity_every_ns: int | None = EQUITY_EVERY_NS,
     ) -> None:
+        """`features` default to the incremental per-candle updates (every candle of a
+        product must then be fed); a replay that skips candles passes precomputed ones.
+        `equity_every_ns=None`: `equity` events only at the start and after fills (a
+        backtest computes its per-bar curve afterwards from the closes and the fills)."""
         missing = sorted({s.product_id for s in slots} - set(specs))
         if missing:
             raise ValueError(f"no product spec for {', '.join(missing)}")
@@ -101,8 +113,9 @@ class Engine:
             self._slots.setdefault(slot.product_id, []).append(slot)
         self._specs = dict(specs)
         self._confidence = confidence
-        self._classifiers = {p: RegimeClassifier(regime_params or RegimeParams()) for p in specs}
-        self._vol = {p: RealizedVol(VOL_WINDOW_BARS) for p in specs}
+        self._features = features or IncrementalFeatures(list(specs), regime_params)
+        self._vol: dict[str, float | None] = {}
+        self._equity_every_ns = equity_every_ns
         self.portfolio: Portfolio = open_portfolio(starting_cash_usd)
         self.books: dict[str, Portfolio] = {
             s.strategy.strategy_id: open_portfolio(starting_cash_usd) for s in slots
@@ -134,9 +147,8 @@ class Engine:
                 candle.end_ns, "started", {"starting_cash_usd": self.portfolio.start_cash_usd}
             )
         self.marks[product] = candle.close
-        regime = self._classifiers[product].update(candle)
+        regime, self._vol[product] = self._features.at(candle)
         self.regimes[product] = regime
-        self._vol[product].update(float(candle.close))
         self.trades = on_candle(self.trades, candle)
         for key in [k for k in self._cooldown if k[1] == product]:
             self._cooldown[key] -= 1
@@ -175,7 +187,7 @@ class Engine:
                 signal,
                 equity_usd=self.equity_usd(),
                 cash_usd=self.portfolio.cash_usd,
-                realized_vol=self._vol[product].value,
+                realized_vol=self._vol.get(product),
                 params=slot.sizing,
                 confidence=m,
                 base_increment=spec.base_increment,
@@ -329,6 +341,49 @@ class Engine:
         self._record(now_ns, "order", msgspec.to_builtins(order))
         return order
 
+    # ------------------------------------------------------------ skipped candles
+
+    def busy(self, product: str) -> bool:
+        """True while the engine's next candle of `product` may act whatever the strategies
+        say: an order in flight, an exit still being worked, or a refusal's cool-down (which
+        counts candles). A replay that skips candles must feed every one while busy."""
+        return any(
+            key[1] == product
+            for keys in (self._pending, self._exiting, self._cooldown)
+            for key in keys
+        )
+
+    def catch_up(
+        self, product: str, *, first_start_ns: int, low: Decimal, high: Decimal, close: Decimal
+    ) -> None:
+        """What candles of `product` the engine was not fed would have changed, in one call:
+        the mark (the last one's close) and the open trade's excursions (their lowest low
+        and highest high), exactly as feeding them one by one to `on_candle` would, for a
+        replay that skipped them because nothing could happen on them.
+
+        Raises:
+            ValueError: `product` is not traded, the engine is busy there (those candles
+                count and must be fed), or the skipped span starts before the open
+                trade's entry (its first candles would not count; feed them instead).
+        """
+        if product not in self._specs:
+            raise ValueError(f"catch-up for {product}, which the engine does not trade")
+        if self.busy(product):
+            raise ValueError(f"catch-up for {product} while an order or cool-down is live there")
+        current = self.trades.open.get(product)
+        if current is not None and first_start_ns < current.entry_ns:
+            raise ValueError(
+                f"catch-up for {product} from {first_start_ns}, before the open trade's entry "
+                f"at {current.entry_ns}"
+            )
+        self.marks[product] = close
+        # The skipped range as one candle: `on_candle` widens by its low and high only.
+        span = Candle(
+            product_id=product, start_ns=first_start_ns, granularity_s=1,
+            open=close, high=high, low=low, close=close, volume=Decimal(0),
+        )  # fmt: skip
+        self.trades = on_candle(self.trades, span)
+
     # ------------------------------------------------------------ the gate
 
     def on_message(self, message: c.GateMessage, now_ns: int) -> None:
@@ -408,8 +463,12 @@ class Engine:
 
     def _record_equity(self, now_ns: int) -> None:
         """An `equity` event (marked equity, cash, the marks) at most once per
-        `EQUITY_EVERY_NS` of candle time, and after every fill: the live equity curve."""
-        due = self._equity_at_ns is None or now_ns - self._equity_at_ns >= EQUITY_EVERY_NS
+        `equity_every_ns` of candle time (never by time if None), at the first candle and
+        after every fill: the live equity curve."""
+        every = self._equity_every_ns
+        due = self._equity_at_ns is None or (
+            every is not None and now_ns - self._equity_at_ns >= every
+        )
         if not (due or self._filled_since_equity):
             return
         self._equity_at_ns, self._filled_since_equity = now_ns, False

@@ -13,6 +13,14 @@ Timing (per candle, in completion order across products):
    the next candle's open, so that is where a market order takes (`on_open`): decided at
    one bar's close, filled at the next bar's open, never on the bar that triggered it.
 
+Two replays give the same run folder: per bar (`replay="per_bar"`, the reference: every
+candle through the engine and the venue) and fast (`trading_console.fast_replay`: only
+the candles on which something can happen, the rest caught up). `replay="auto"` runs
+fast when every strategy offers a plan (`strategies.base.Planned`), else per bar, and
+the result says which ran and why. The engine records `equity` events only at the
+start and after fills; the per-bar equity curve is computed after the run from the
+closes and the fills (`fast_replay.equity_curve`), the same way in both modes.
+
 A run folder gets: gate.db (the gate's audit log: every decision with every check's
 outcome), agent.db (the engine's events), trades.csv, equity.csv, metrics.json and
 report.html.
@@ -26,11 +34,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import msgspec
+import numpy as np
 
-import trading_contract as c
 import trading_sim as sim
 from trading_agent.analytics.metrics import Metrics, compute_metrics
 from trading_agent.config import StrategyParams
@@ -38,10 +46,20 @@ from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.domain.trades import Trade
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
+from trading_agent.features import PrecomputedFeatures
 from trading_agent.marketdata.replay import read_candle_csv, read_candle_parquet
 from trading_agent.marketdata.source import merge_by_completion
 from trading_agent.store.event_store import EventStore
+from trading_agent.strategies.base import Planned
 from trading_agent.strategies.registry import build_strategy
+from trading_console.fast_replay import (
+    FLUSH_EVERY,
+    FastReplay,
+    IntArray,
+    Replay,
+    completion_order,
+    equity_curve,
+)
 from trading_console.report import write_report
 from trading_gate import InProcessGate, PaperConfig, ReplayClock, load_config
 
@@ -49,8 +67,10 @@ __all__ = ["BacktestError", "BacktestResult", "BacktestSpec", "read_candles", "r
 
 Progress = Callable[[int, int], None]
 """Called with (candles done, candles in all) as the run goes."""
+Probe = Callable[[int, Engine], None]
+"""Called after each step of a per-bar replay with (step, engine): for tests."""
+ReplayMode = Literal["auto", "per_bar"]
 
-_FLUSH_EVERY: Final = 5_000
 _REPORT_POINTS: Final = 4_000  # the charts thin long runs to about this many points
 
 
@@ -74,6 +94,7 @@ class BacktestSpec:
     participation: Decimal = Decimal("0.1")
     seed: int = 0
     params: Mapping[str, StrategyParams] = field(default_factory=dict)  # overrides the dir
+    replay: ReplayMode = "auto"  # "per_bar" forces the reference replay
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +112,9 @@ class BacktestResult:
     replay_s: float  # the candle loop alone: strategies, gate, venue, stores
     final_gate_state: str
     candles_by_product: dict[str, list[Candle]]
+    mode: str = "per_bar"  # the replay that ran: "fast" or "per_bar"
+    mode_reason: str = ""  # why that one
+    visited: int = 0  # candles the engine processed (all of them per bar)
 
     def summary(self) -> dict[str, object]:
         """The metrics plus the run's own figures, for `--json`."""
@@ -102,6 +126,9 @@ class BacktestResult:
             "elapsed_s": round(self.elapsed_s, 3),
             "replay_s": round(self.replay_s, 3),
             "final_gate_state": self.final_gate_state,
+            "replay_mode": self.mode,
+            "replay_mode_reason": self.mode_reason,
+            "bars_visited": self.visited,
             "run_dir": str(self.run_dir),
         }
 
@@ -113,8 +140,12 @@ def read_candles(product_id: str, path: Path) -> list[Candle]:
     return read_candle_csv(path, product_id)
 
 
-async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> BacktestResult:
+async def run_backtest(
+    spec: BacktestSpec, progress: Progress | None = None, *, probe: Probe | None = None
+) -> BacktestResult:
     """Run `spec` to the end of its data and write the run folder.
+
+    `probe` (tests) is called after every step; it forces the per-bar replay.
 
     Raises:
         BacktestError: a bad spec (unknown strategy, product not on the venue, no data,
@@ -145,36 +176,46 @@ async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> 
         ),
         starting_cash_usd=spec.starting_cash_usd,
     )
+    slots = _slots(spec, series)
+    order = completion_order(series)
+    replay_started = time.perf_counter()
+    mode, reason, candidates = _choose_mode(spec, slots, series, probe)
     engine = Engine(
-        slots=_slots(spec, series),
+        slots=slots,
         specs={p: _product_spec(gate, p) for p in series},
         starting_cash_usd=spec.starting_cash_usd,
+        features=PrecomputedFeatures(series) if mode == "fast" else None,
+        equity_every_ns=None,
     )
     store = EventStore(spec.run_dir / "agent.db")
     # The candles live for the whole run: keep the cyclic collector from re-scanning
     # them (hundreds of thousands of objects) at every full collection.
     gc.freeze()
     try:
-        loop = _Loop(engine, gate, clock, store, series)
+        loop: Replay
+        if mode == "fast":
+            loop = FastReplay(
+                engine, gate, clock, store, series, candidates=candidates, order=order
+            )
+        else:
+            loop = _Loop(engine, gate, clock, store, series, probe)
         await loop.start()
-        total = sum(len(v) for v in series.values())
-        replay_started = time.perf_counter()
-        await loop.run(merge_by_completion(series.values()), total, progress)
+        await _run(loop, series, progress)
         replay_s = time.perf_counter() - replay_started
     finally:
         store.close()
         gate.close()
         gc.unfreeze()
     trades = tuple(engine.trades.closed)
-    metrics = compute_metrics(
-        loop.equity_ts, loop.equity, trades, engine.portfolio.traded_notional_usd
-    )
+    ts, equity = equity_curve(series, loop.fills, spec.starting_cash_usd, order)
+    equity_ts, equity_usd = tuple(ts.tolist()), tuple(equity.tolist())
+    metrics = compute_metrics(equity_ts, equity_usd, trades, engine.portfolio.traded_notional_usd)
     result = BacktestResult(
         run_dir=spec.run_dir,
         metrics=metrics,
         trades=trades,
-        equity_ts_ns=tuple(loop.equity_ts),
-        equity_usd=tuple(loop.equity),
+        equity_ts_ns=equity_ts,
+        equity_usd=equity_usd,
         candles=loop.candles,
         orders=loop.orders,
         unsent=loop.unsent,
@@ -183,13 +224,50 @@ async def run_backtest(spec: BacktestSpec, progress: Progress | None = None) -> 
         replay_s=replay_s,
         final_gate_state=engine.gate_state.value,
         candles_by_product=series,
+        mode=mode,
+        mode_reason=reason,
+        visited=loop.visited if isinstance(loop, FastReplay) else loop.candles,
     )
     _write_outputs(result, spec)
     return result
 
 
-class _Loop:
-    """The replay: candles in, messages between engine and gate, the equity curve out."""
+def _choose_mode(
+    spec: BacktestSpec,
+    slots: Sequence[StrategySlot],
+    series: Mapping[str, Sequence[Candle]],
+    probe: Probe | None,
+) -> tuple[str, str, dict[str, IntArray]]:
+    """("fast" or "per_bar", why, each product's candidate bars); plans the strategies
+    only when running fast (a planned strategy reads its plan from then on)."""
+    if spec.replay == "per_bar" or probe is not None:
+        return "per_bar", "asked for", {}
+    unplanned = sorted(
+        {s.strategy.strategy_id for s in slots if not isinstance(s.strategy, Planned)}
+    )
+    if unplanned:
+        return "per_bar", f"no plan for {', '.join(unplanned)}", {}
+    candidates: dict[str, list[IntArray]] = {}
+    for slot in slots:
+        assert isinstance(slot.strategy, Planned)  # noqa: S101 - checked just above
+        candidates.setdefault(slot.product_id, []).append(
+            slot.strategy.plan(series[slot.product_id])
+        )
+    merged = {p: np.unique(np.concatenate(arrays)) for p, arrays in candidates.items()}
+    return "fast", "every strategy has a plan", merged
+
+
+async def _run(
+    loop: Replay, series: Mapping[str, Sequence[Candle]], progress: Progress | None
+) -> None:
+    if isinstance(loop, FastReplay):
+        await loop.run(progress)
+    elif isinstance(loop, _Loop):
+        await loop.run(merge_by_completion(series.values()), progress)
+
+
+class _Loop(Replay):
+    """The per-bar replay: every candle, in completion order, through `Replay.visit`."""
 
     def __init__(
         self,
@@ -198,63 +276,28 @@ class _Loop:
         clock: ReplayClock,
         store: EventStore,
         series: Mapping[str, Sequence[Candle]],
+        probe: Probe | None = None,
     ) -> None:
-        self._engine = engine
-        self._gate = gate
-        self._clock = clock
-        self._store = store
-        self._series = series
+        super().__init__(engine, gate, clock, store, series)
+        self._probe = probe
         self._seen: dict[str, int] = {}
-        self.unsent = 0
-        self.equity_ts: list[int] = []
-        self.equity: list[float] = []
-        self.candles = 0
-        self.orders = 0
-        self.rejections: dict[str, int] = {}
 
-    async def start(self) -> None:
-        self._deliver(await self._gate.start())
-        query = self._engine.limits_query(self._clock.now_ns())
-        self._deliver(await self._gate.query(query))
-
-    async def run(self, candles: Iterable[Candle], total: int, progress: Progress | None) -> None:
+    async def run(self, candles: Iterable[Candle], progress: Progress | None) -> None:
+        total = sum(len(v) for v in self.series.values())
         for candle in candles:
-            await self._step(candle)
+            position = self._seen[candle.product_id] = self._seen.get(candle.product_id, -1) + 1
+            self.step = self.candles
+            await self.visit(candle, position)
+            if self._probe is not None:
+                self._probe(self.step, self.engine)
             self.candles += 1
-            if self.candles % _FLUSH_EVERY == 0:
-                self._store.flush()
+            if self.candles % FLUSH_EVERY == 0:
+                self.store.flush()
                 if progress is not None:
                     progress(self.candles, total)
-        self._store.append(self._engine.drain_events())
+        self.store.append(self.engine.drain_events())
         if progress is not None:
             progress(self.candles, total)
-
-    async def _step(self, candle: Candle) -> None:
-        product = candle.product_id
-        self._clock.advance(candle.end_ns)
-        self._deliver(await self._gate.on_bar(_bar(candle)))
-        decided = self._engine.on_candle(candle)
-        self._store.append(self._engine.drain_events())
-        position = self._seen[product] = self._seen.get(product, -1) + 1
-        following = self._series[product]
-        if decided and position + 1 < len(following):
-            # Sent now, at this close; the first trade after it is the next bar's open.
-            self._gate.on_open(product, following[position + 1].open)
-            for order in decided:
-                self.orders += 1
-                self._deliver(await self._gate.place(order))
-        elif decided:
-            self.unsent += len(decided)  # decided on the last bar: no market left to fill them
-        self.equity_ts.append(candle.end_ns)
-        self.equity.append(float(self._engine.equity_usd()))
-
-    def _deliver(self, messages: Sequence[c.GateMessage]) -> None:
-        now = self._clock.now_ns()
-        for message in messages:
-            if isinstance(message, c.Decision) and isinstance(message.verdict, c.Rejected):
-                code = message.verdict.code.value
-                self.rejections[code] = self.rejections.get(code, 0) + 1
-            self._engine.on_message(message, now)
 
 
 def _slots(spec: BacktestSpec, series: Mapping[str, Sequence[Candle]]) -> list[StrategySlot]:
@@ -282,19 +325,6 @@ def _product_spec(gate: InProcessGate, product_id: str) -> ProductSpec:
         raise BacktestError(f"the paper venue does not list {product_id}")
     return ProductSpec(
         product_id=product_id, base_increment=rules.base_increment, min_size=rules.base_min_size
-    )
-
-
-def _bar(candle: Candle) -> sim.Bar:
-    return sim.Bar(
-        product_id=candle.product_id,
-        open_ns=candle.start_ns,
-        close_ns=candle.end_ns,
-        open=candle.open,
-        high=candle.high,
-        low=candle.low,
-        close=candle.close,
-        volume=candle.volume,
     )
 
 

@@ -8,15 +8,17 @@ the same signals.
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from trading_agent.domain.intents import Signal
 from trading_agent.domain.market import Candle
 from trading_agent.domain.regime import Regime
 
-__all__ = ["Position", "Strategy", "StrategyContext"]
+__all__ = ["Planned", "Position", "Strategy", "StrategyContext"]
 
 
 class Position(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,4 +50,22 @@ class Strategy(Protocol):
 
     def on_candle(self, ctx: StrategyContext) -> Sequence[Signal]:
         """Update on a complete candle; return what to do now (usually nothing)."""
+        ...
+
+
+@runtime_checkable
+class Planned(Protocol):
+    """A strategy that can say in advance, from a product's whole candle list, on which
+    bars it could possibly signal, whatever its position, pending orders or regime.
+
+    After `plan(candles)` the strategy answers `on_candle` for any of those candles,
+    visited in time order with any of them skipped (it reads what it precomputed by the
+    candle, instead of updating incremental state), and gives exactly the signals it
+    gives when fed every candle. Bars outside the plan give no signal. A replay that
+    skips bars relies on this (`trading_console.fast_replay`).
+    """
+
+    def plan(self, candles: Sequence[Candle]) -> npt.NDArray[np.int64]:
+        """Indices into `candles` (ascending) of the bars that may give a signal; a
+        superset is fine, a missing bar is a bug."""
         ...

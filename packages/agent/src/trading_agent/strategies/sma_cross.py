@@ -14,15 +14,28 @@ backtest engines:
   strategy is in flight (`ctx.pending`): a cross missed then is not taken later.
 
 The SMAs update on every bar, pending or not, so a missed bar never shifts the windows.
+
+Planned (`strategies.base.Planned`): `plan(candles)` computes "above" at every bar from
+whole arrays, exactly: the closes scaled to integers by their largest number of
+decimals, window sums by cumulative sums, the same cross-multiplied comparison, in
+int64 when no sum can overflow it and in Python integers otherwise. The bars that may
+signal are the crosses; `on_candle` then reads the plan by the candle's start time,
+and its `sma_fast` / `sma_slow` values are the incremental ones (the same exact sums,
+divided in the same decimal context).
 """
 
 import decimal
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 from trading_agent.domain.intents import Action, Signal
+from trading_agent.domain.market import Candle
 from trading_agent.strategies.base import StrategyContext
 from trading_agent.strategies.long_trade import check_product, signal_at_close
 
@@ -30,6 +43,8 @@ __all__ = ["NAME", "SmaCross"]
 
 NAME: Final = "sma_cross"
 _EXACT: Final = decimal.Context(prec=60, traps=[decimal.Inexact, decimal.InvalidOperation])
+_INT64_HEADROOM: Final = 2**62  # below int64's 2**63 with room for one addition
+_Ints = npt.NDArray[np.int64] | npt.NDArray[np.object_]  # object: exact Python ints
 
 
 class _ExactSum:
@@ -60,14 +75,31 @@ class SmaCross:
         self._fast = _ExactSum(fast_bars)
         self._slow = _ExactSum(slow_bars)
         self._was_above: bool | None = None
+        self._plan: _Plan | None = None
 
     @property
     def strategy_id(self) -> str:
         return NAME
 
+    def plan(self, candles: Sequence[Candle]) -> npt.NDArray[np.int64]:
+        """The crosses of `candles` (this product's, in time order): the only bars that
+        can signal. Call it before the first candle; `on_candle` then uses the plan.
+
+        Raises:
+            ValueError: a candle of another product, or after candles were fed one by one.
+        """
+        if self._fast.total or self._slow.total or self._was_above is not None:
+            raise ValueError(f"{NAME}: plan before feeding candles, not after")
+        if any(c.product_id != self.product_id for c in candles):
+            raise ValueError(f"{NAME} for {self.product_id} was given another product's candles")
+        self._plan = _make_plan(candles, self._fast.n, self._slow.n)
+        return self._plan.candidates
+
     def on_candle(self, ctx: StrategyContext) -> Sequence[Signal]:
         """Update both SMAs on the close; a cross in the right position is a signal."""
         check_product(self.product_id, ctx)
+        if self._plan is not None:
+            return self._planned(ctx, self._plan)
         close = ctx.candle.close
         warm = self._fast.update(close) & self._slow.update(close)
         was_above = self._was_above
@@ -81,8 +113,81 @@ class SmaCross:
             "sma_fast": float(self._fast.total / self._fast.n),
             "sma_slow": float(self._slow.total / self._slow.n),
         }
-        if ctx.position.is_flat and above and not was_above:
-            return [signal_at_close(NAME, ctx, Action.ENTER_LONG, values, "cross up")]
-        if not ctx.position.is_flat and not above and was_above:
-            return [signal_at_close(NAME, ctx, Action.EXIT_LONG, values, "cross down")]
-        return []
+        return _signals(ctx, above=above, was_above=was_above, values=values)
+
+    def _planned(self, ctx: StrategyContext, plan: "_Plan") -> Sequence[Signal]:
+        i = plan.index.get(ctx.candle.start_ns)
+        if i is None or plan.closes[i] != ctx.candle.close:
+            raise ValueError(
+                f"{NAME}: candle {ctx.candle.product_id} @ {ctx.candle.start_ns} is not in the plan"
+            )
+        # Warm at this close and the previous one, as in the incremental path.
+        if i < self._slow.n or ctx.pending or plan.above[i] == plan.above[i - 1]:
+            return []
+        values = {
+            "sma_fast": float(plan.window_sum(i, self._fast.n) / self._fast.n),
+            "sma_slow": float(plan.window_sum(i, self._slow.n) / self._slow.n),
+        }
+        return _signals(ctx, above=plan.above[i], was_above=plan.above[i - 1], values=values)
+
+
+def _signals(
+    ctx: StrategyContext, *, above: bool, was_above: bool, values: dict[str, float]
+) -> Sequence[Signal]:
+    if ctx.position.is_flat and above and not was_above:
+        return [signal_at_close(NAME, ctx, Action.ENTER_LONG, values, "cross up")]
+    if not ctx.position.is_flat and not above and was_above:
+        return [signal_at_close(NAME, ctx, Action.EXIT_LONG, values, "cross down")]
+    return []
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """ "above" at every bar and what is needed to rebuild any window's exact sum."""
+
+    index: dict[int, int]  # candle start_ns -> bar index
+    closes: list[Decimal]
+    above: list[bool]  # False where not warm (never read there)
+    prefix: "_Ints"  # prefix[i] = sum of scaled[:i]
+    decimals: int
+    candidates: npt.NDArray[np.int64]
+
+    def window_sum(self, i: int, n: int) -> Decimal:
+        """The sum of the n closes ending at bar i, as the exact Decimal."""
+        total = int(self.prefix[i + 1]) - int(self.prefix[i + 1 - n])
+        return Decimal(total).scaleb(-self.decimals, context=_EXACT)
+
+
+def _make_plan(candles: Sequence[Candle], fast: int, slow: int) -> _Plan:
+    closes = [c.close for c in candles]
+    decimals = max((-_exponent(x) for x in closes), default=0)
+    decimals = max(decimals, 0)
+    scaled = [int(x.scaleb(decimals, context=_EXACT)) for x in closes]
+    biggest = max(scaled, default=0)
+    # int64 if neither the running total nor a cross-multiplied window sum can overflow.
+    fits = biggest * max(len(scaled), slow * slow) < _INT64_HEADROOM
+    dtype: type = np.int64 if fits else object
+    prefix: _Ints = np.zeros(len(scaled) + 1, dtype=dtype)
+    prefix[1:] = np.cumsum(np.array(scaled, dtype=dtype))
+    above = np.zeros(len(scaled), dtype=bool)
+    if len(scaled) >= slow:
+        ends = np.arange(slow - 1, len(scaled)) + 1
+        fast_sum: _Ints = prefix[ends] - prefix[ends - fast]
+        slow_sum: _Ints = prefix[ends] - prefix[ends - slow]
+        above[slow - 1 :] = (fast_sum * slow > slow_sum * fast).astype(bool)
+    changed = np.flatnonzero(above[slow:] != above[slow - 1 : -1]) + slow
+    return _Plan(
+        index={c.start_ns: i for i, c in enumerate(candles)},
+        closes=closes,
+        above=above.tolist(),
+        prefix=prefix,
+        decimals=decimals,
+        candidates=changed.astype(np.int64),
+    )
+
+
+def _exponent(x: Decimal) -> int:
+    exponent = x.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"{NAME}: close {x} is not a finite number")
+    return exponent
