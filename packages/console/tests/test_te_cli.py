@@ -1,11 +1,14 @@
 """The te entry point: --help, and `te up` saying what it can and cannot start yet."""
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 from trading_console.components import COMPONENTS, Component
+from trading_gate.rule_files import load_rule_dir
 
 TE = Path(sys.executable).parent / "te"
 
@@ -44,6 +47,20 @@ def test_te_up_when_run_briefly_then_starts_the_gate_and_stops_it_cleanly(tmp_pa
     assert (tmp_path / "data" / "agent.db").is_file()
     assert (tmp_path / "data" / "gate.db").is_file()
     assert "cancelling every open order" in (tmp_path / "data" / "logs" / "gate.log").read_text()
+    # The gate enforces the operator's rules next to --config, not the demo config's.
+    shipped = load_rule_dir(config.parent / "rules")
+    loaded = _audit_payloads(tmp_path / "data" / "gate.db", "rules.loaded")
+    assert [row["sha256"] for row in loaded] == [shipped.sha256]
+    assert shipped.core, "the repo ships an example core rule"
+
+
+def _audit_payloads(db: Path, event_type: str) -> list[dict[str, object]]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute(
+            "SELECT payload FROM audit WHERE event_type = ? ORDER BY seq", (event_type,)
+        ).fetchall()
+    conn.close()
+    return [json.loads(row[0]) for row in rows]
 
 
 def test_te_up_when_config_missing_then_clear_error(tmp_path: Path) -> None:

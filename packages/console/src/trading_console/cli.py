@@ -23,6 +23,8 @@ from trading_console.commands.bootstrap import bootstrap
 from trading_console.commands.control import kill, resume
 from trading_console.commands.data import data
 from trading_console.commands.journal import journal
+from trading_console.commands.proposals import proposals
+from trading_console.commands.rules import rules
 from trading_console.commands.status import status
 from trading_console.components import COMPONENTS
 from trading_console.supervisor import (
@@ -54,6 +56,8 @@ main.add_command(resume)
 main.add_command(audit)
 main.add_command(journal)
 main.add_command(data)
+main.add_command(rules)
+main.add_command(proposals)
 
 
 # The options `up` and `backtest` share: the same files, so the same defaults.
@@ -184,6 +188,8 @@ def _start_stack(
     env = minimal_env()
     venue: VenueUrls | None = None
     products: tuple[str, ...] = ()
+    # The operator's rules, whatever config the gate runs on (the demo writes its own).
+    rules = config.parent / "rules"
     if mode == "live":
         from trading_gate import load_config
 
@@ -198,11 +204,11 @@ def _start_stack(
         exchange_sim = venue_child(root, bar_seconds, demo.public_key_file, demo.key_name)
         venue = VenueUrls.parse(_started(console, started, exchange_sim, env))
         products = tuple(sim.BUNDLED_PRODUCTS)
-    _started(console, started, gate_child(config, root, bar_seconds, venue), env)
+    _started(console, started, gate_child(config, root, bar_seconds, venue, rules), env)
     granularity = "FIVE_MINUTE" if mode == "live" else "FIFTEEN_MINUTE"
     agent = agent_child(root, strategies_dir, venue, products, granularity=granularity)
     _started(console, started, agent, env)
-    line = _started(console, started, dashboard_child(root), env, quiet=True)
+    line = _started(console, started, dashboard_child(root, rules), env, quiet=True)
     # soft_wrap: the terminal's own wrapping keeps the link whole and clickable.
     console.print(f"[bold green]{line}[/bold green]", soft_wrap=True)
 
@@ -335,6 +341,11 @@ def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> D
 @click.option("--slippage-bps", default="0", show_default=True, callback=_decimal)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON only.")
+@click.option(
+    "--per-bar",
+    is_flag=True,
+    help="Run every bar through the engine (the reference replay), not the fast one.",
+)
 def backtest(
     strategies: tuple[str, ...],
     products: tuple[str, ...],
@@ -348,11 +359,13 @@ def backtest(
     slippage_bps: Decimal,
     seed: int,
     as_json: bool,
+    per_bar: bool,
 ) -> None:
     """Replay candles through the agent's strategies, the gate's checks and the paper venue.
 
     Writes a run folder (gate.db, agent.db, trades.csv, equity.csv, metrics.json,
-    report.html) and prints the metrics.
+    report.html) and prints the metrics, with the replay mode that ran: fast (only the
+    bars where something can happen) when every strategy offers a plan, else per bar.
     """
     from trading_console import backtest as bt
 
@@ -367,6 +380,7 @@ def backtest(
         spread_bps=spread_bps,
         slippage_bps=slippage_bps,
         seed=seed,
+        replay="per_bar" if per_bar else "auto",
     )
     console = Console(stderr=True)
     try:

@@ -103,12 +103,19 @@ def venue_child(data: Path, bar_seconds: float, public_key: Path, key_name: str)
 
 
 def gate_child(
-    config: Path, data: Path, bar_seconds: float, venue: VenueUrls | None = None
+    config: Path,
+    data: Path,
+    bar_seconds: float,
+    venue: VenueUrls | None = None,
+    rules: Path | None = None,
 ) -> Child:
     """The gate: on the loopback venue through its Coinbase adapter, or (without a
-    venue) on its in-process paper exchange."""
+    venue) on its in-process paper exchange; `rules` is its rule directory (default:
+    rules/ next to `config`)."""
     gate = Path(sys.executable).parent / "trading-gate"
     argv = [str(gate), "run", "--config", str(config), "--data", str(data)]
+    if rules is not None:
+        argv += ["--rules", str(rules)]
     if venue is None:
         argv += ["--exchange", "paper", "--bar-seconds", str(bar_seconds)]
     else:
@@ -138,8 +145,10 @@ def agent_child(
     return Child(name="agent", argv=argv, log_path=data / "logs" / "agent.log")
 
 
-def dashboard_child(data: Path) -> Child:
+def dashboard_child(data: Path, rules: Path | None = None) -> Child:
     argv = [sys.executable, "-m", "trading_console.dashboard", "--data", str(data)]
+    if rules is not None:
+        argv += ["--rules", str(rules)]
     return Child(name="dashboard", argv=argv, log_path=data / "logs" / "dashboard.log")
 
 

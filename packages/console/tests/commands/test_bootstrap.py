@@ -12,6 +12,7 @@ import yaml
 from operator_stubs import RunTe
 from trading_agent.config_files import load_strategy_dir
 from trading_gate import load_config
+from trading_gate.rule_files import load_rule_dir
 
 REPO = Path(__file__).resolve().parents[4]
 TEMPLATES = resources.files("trading_console").joinpath("templates")
@@ -19,7 +20,8 @@ TEMPLATES = resources.files("trading_console").joinpath("templates")
 # ARCHITECTURE.md "Runtime layout", as the files and folders it names.
 EXPECTED_DIRS = {
     "config", "config/strategies", "config/rules", "config/rules/core",
-    "config/rules/active", "data", "journal", "docs", "docs/systemd",
+    "config/rules/active", "config/rules/shadow", "config/rules/proposed", "data", "journal",
+    "docs", "docs/systemd",
 }  # fmt: skip
 EXPECTED_DOCS = {
     "README.md", "keys.md", "going-live.md", "kill-switch.md", "recovery.md", "systemd.md",
@@ -61,7 +63,7 @@ def test_bootstrap_when_directory_is_new_then_creates_the_runtime_layout(
     assert stat.S_IMODE((root / "data").stat().st_mode) & 0o077 == 0
     assert list((root / "config" / "rules" / "active").iterdir()) == []
     assert [p.name for p in (root / "config" / "rules" / "core").iterdir()] == [
-        "example-no-momentum-in-high-volatility.rule"
+        "stale-mid-no-entries.rule"
     ]
     docs = {str(p.relative_to(root / "docs")) for p in (root / "docs").rglob("*") if p.is_file()}
     assert docs == EXPECTED_DOCS
@@ -197,18 +199,21 @@ def test_bootstrap_docs_when_written_then_they_name_this_installations_paths(
     assert "Type=notify" in texts["systemd.md"]
 
 
-def test_rules_when_bootstrapped_then_example_uses_issue_4_syntax_and_readme_says_not_yet(
+def test_rules_when_bootstrapped_then_example_loads_and_matches_the_repository(
     te: RunTe, tmp_path: Path
 ) -> None:
-    """The example rule is the sketched syntax; the README says rules are not loaded yet."""
+    """The example core rule loads with the gate's own loader, is the repository's
+    config/rules byte for byte, and the README describes every tier directory."""
     root = tmp_path / "inst"
     assert te("bootstrap", root).returncode == 0
-    rule = (root / "config/rules/core/example-no-momentum-in-high-volatility.rule").read_text()
-    code = [line for line in rule.splitlines() if line and not line.startswith("#")]
-    assert code[0] == 'rule "no momentum entries in high volatility"'
-    assert code[1].strip() == 'when order.strategy == "momentum"'
-    assert code[-1].strip().startswith('deny "')
+    loaded = load_rule_dir(root / "config" / "rules")
+    assert ([r.id for r in loaded.core], loaded.active, loaded.shadow) == (
+        ["core_stale_mid_no_entries"],
+        (),
+        (),
+    )
+    assert loaded.sha256 == load_rule_dir(REPO / "config" / "rules").sha256
     readme = (root / "config" / "rules" / "README.md").read_text()
-    assert "Not enforced yet" in readme
-    assert "core/" in readme
-    assert "active/" in readme
+    assert readme == (REPO / "config" / "rules" / "README.md").read_text()
+    for tier in ("core/", "active/", "shadow/", "proposed/", "decisions.jsonl"):
+        assert tier in readme

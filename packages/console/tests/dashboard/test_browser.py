@@ -181,8 +181,8 @@ def test_page_when_real_run_then_numbers_match_the_databases(page: Page, live: L
     for code, count in refusals.items():
         row = page.locator('[data-testid="rejections"] tr', has_text=code)
         expect(row.locator("td").nth(1)).to_have_text(str(count))
-    expect(page.get_by_test_id("rules")).to_have_text("no rules yet (issue #4)")
-    expect(page.get_by_test_id("proposals")).to_have_text("no proposals yet")
+    expect(page.get_by_test_id("rules")).to_have_text("no rules")
+    expect(page.get_by_test_id("proposals")).to_have_text("no pending proposals")
     page.screenshot(path=live.shots / "overview.png", full_page=True)
 
 

@@ -158,8 +158,9 @@ def test_snapshot_when_backtest_then_json_carries_every_panel(
     doc = json.loads(msgspec.json.encode(snap))
 
     assert set(doc) == {"generated_ns", "gate", "book", "agent", "rules", "proposals"}
-    assert doc["rules"] == {"message": "no rules yet (issue #4)"}
-    assert doc["proposals"] == {"message": "no proposals yet"}
+    # No rules directory next to the run's data: an empty set and nothing pending.
+    assert (doc["rules"]["core"], doc["rules"]["error"]) == ([], None)
+    assert doc["proposals"]["pending"] == []
     assert doc["book"]["error"] is None
     assert doc["agent"]["error"] is None
     assert doc["agent"]["trade_count"] == len(backtest.trades)

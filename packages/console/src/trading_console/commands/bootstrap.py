@@ -34,6 +34,8 @@ _DIRECTORIES: Final = (
     ("config/rules", 0o755),
     ("config/rules/core", 0o755),
     ("config/rules/active", 0o755),
+    ("config/rules/shadow", 0o755),
+    ("config/rules/proposed", 0o755),
     ("data", 0o700),
     ("journal", 0o755),
     ("docs", 0o755),

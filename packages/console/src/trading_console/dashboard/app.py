@@ -5,6 +5,11 @@
     GET  /events         server-sent events: one `snapshot` event per interval
     POST /api/halt       the kill switch     {"confirm": "HALT", "reason": ..., "operator": ...}
     POST /api/resume     resume trading      {"confirm": "RESUME", "reason": ..., "to": ...}
+    POST /api/proposals/approve   {"id": ..., "confirm": "APPROVE", "reason": ..., "to": ...}
+    POST /api/proposals/reject    {"id": ..., "confirm": "REJECT", "reason": ...}
+
+The proposal routes change files under the rules directory only through
+`trading_console.proposals` (as `te proposals` does), then ask the gate to reload.
 
 Reads run in worker threads (sqlite3 and the admin socket block); the event loop only
 serves. Binding to loopback is `serve.py`'s job; this app refuses other Host names.
@@ -15,7 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from importlib.resources import files
 from pathlib import Path
 from string import Template
-from typing import Final
+from typing import Final, TypeVar
 
 import anyio
 import msgspec
@@ -34,6 +39,7 @@ __all__ = ["MAX_BODY_BYTES", "build_dashboard", "snapshot_events"]
 
 MAX_BODY_BYTES: Final = 4096
 _encoder: Final = msgspec.json.Encoder(decimal_format="string")
+_Body = TypeVar("_Body", bound=msgspec.Struct)
 
 
 class _Action(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -43,10 +49,24 @@ class _Action(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     to: str = "active"
 
 
+class _ProposalAction(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str = ""
+    confirm: str = ""
+    reason: str = ""
+    operator: str = ""
+    to: str = ""  # approve: empty means the tier the evidence asks for
+
+
 def build_dashboard(
-    data_dir: Path, *, token: str, admin_socket: Path, push_interval_s: float = 1.0
+    data_dir: Path,
+    *,
+    token: str,
+    admin_socket: Path,
+    push_interval_s: float = 1.0,
+    rules_dir: Path | None = None,
 ) -> Starlette:
-    """The dashboard over `data_dir`'s gate.db and agent.db, acting via `admin_socket`.
+    """The dashboard over `data_dir`'s gate.db and agent.db, acting via `admin_socket`,
+    with the rules and proposals of `rules_dir` (default: DATA/../config/rules).
 
     Raises:
         ValueError: the token is too short (see `auth.Credentials.from_token`), or
@@ -55,7 +75,7 @@ def build_dashboard(
     if not push_interval_s > 0:
         raise ValueError(f"push_interval_s must be positive, got {push_interval_s}")
     credentials = Credentials.from_token(token)
-    sources = views.Sources.in_data_dir(data_dir, admin_socket)
+    sources = views.Sources.in_data_dir(data_dir, admin_socket, rules_dir)
     package = files("trading_console.dashboard")
     page = Template(package.joinpath("templates", "index.html").read_text(encoding="utf-8"))
     page_html = page.substitute(csrf_token=html.escape(credentials.csrf, quote=True))
@@ -74,7 +94,7 @@ def build_dashboard(
         )
 
     async def halt(request: Request) -> Response:
-        action = await _action(request)
+        action = await _action(request, _Action)
         if isinstance(action, Response):
             return action
         return await _run(
@@ -86,7 +106,7 @@ def build_dashboard(
         )
 
     async def resume(request: Request) -> Response:
-        action = await _action(request)
+        action = await _action(request, _Action)
         if isinstance(action, Response):
             return action
         return await _run(
@@ -106,10 +126,47 @@ def build_dashboard(
             Route("/events", events),
             Route("/api/halt", halt, methods=["POST"]),
             Route("/api/resume", resume, methods=["POST"]),
+            *_proposal_routes(sources),
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(Guard, credentials=credentials)],
     )
+
+
+def _proposal_routes(sources: views.Sources) -> list[Route]:
+    """POST /api/proposals/approve and /reject: the same body limit and Guard as halt."""
+
+    async def approve(request: Request) -> Response:
+        action = await _action(request, _ProposalAction)
+        if isinstance(action, Response):
+            return action
+        return await _run(
+            views.approve_proposal,
+            sources,
+            proposal_id=action.id,
+            confirm=action.confirm,
+            reason=action.reason,
+            to=action.to,
+            operator=action.operator,
+        )
+
+    async def reject(request: Request) -> Response:
+        action = await _action(request, _ProposalAction)
+        if isinstance(action, Response):
+            return action
+        return await _run(
+            views.reject_proposal,
+            sources,
+            proposal_id=action.id,
+            confirm=action.confirm,
+            reason=action.reason,
+            operator=action.operator,
+        )
+
+    return [
+        Route("/api/proposals/approve", approve, methods=["POST"]),
+        Route("/api/proposals/reject", reject, methods=["POST"]),
+    ]
 
 
 async def _encoded_snapshot(sources: views.Sources) -> bytes:
@@ -127,12 +184,12 @@ async def snapshot_events(sources: views.Sources, interval_s: float) -> AsyncIte
         await anyio.sleep(interval_s)
 
 
-async def _action(request: Request) -> _Action | Response:
+async def _action(request: Request, kind: type[_Body]) -> _Body | Response:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:
         return JSONResponse({"ok": False, "message": "request too large"}, status_code=413)
     try:
-        return msgspec.json.decode(body or b"{}", type=_Action)
+        return msgspec.json.decode(body or b"{}", type=kind)
     except msgspec.DecodeError as exc:
         return JSONResponse({"ok": False, "message": f"bad request: {exc}"}, status_code=400)
 

@@ -52,6 +52,7 @@ def serve_dashboard(
     port: int = 0,
     token: str | None = None,
     admin_socket: Path | None = None,
+    rules_dir: Path | None = None,
 ) -> None:
     """Serve the dashboard over `data_dir` until SIGINT or SIGTERM.
 
@@ -67,7 +68,10 @@ def serve_dashboard(
     try:
         login = token or secrets.token_urlsafe(32)
         app = build_dashboard(
-            data_dir, token=login, admin_socket=admin_socket or data_dir / "run" / "admin.sock"
+            data_dir,
+            token=login,
+            admin_socket=admin_socket or data_dir / "run" / "admin.sock",
+            rules_dir=rules_dir,
         )
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2

@@ -7,6 +7,7 @@ instead of blanking it. Values are frozen Structs that encode straight to JSON (
 decimal strings). Nothing here writes a database; the only effect is an admin request.
 """
 
+import datetime as dt
 import getpass
 import re
 import secrets
@@ -19,11 +20,17 @@ import msgspec
 
 import trading_contract as c
 from trading_agent.store import read as agent_read
+from trading_console import proposals as props
+from trading_console.rule_stats import RuleLoad, RuleStats, read_rule_stats
 from trading_gate import admin_client
 from trading_gate import read as gate_read
+from trading_gate.rule_files import RuleSetError, load_rule_dir
+from trading_gate.rules import Rule
 
 __all__ = [
+    "APPROVE_WORD",
     "HALT_WORD",
+    "REJECT_WORD",
     "RESUME_WORD",
     "ActionRefused",
     "ActionResult",
@@ -32,16 +39,21 @@ __all__ = [
     "ChartPoint",
     "GatePanel",
     "LiveStatus",
-    "Placeholder",
+    "ProposalView",
+    "ProposalsPanel",
+    "RuleRow",
+    "RulesPanel",
     "Snapshot",
     "Sources",
     "agent_panel",
+    "approve_proposal",
     "book_panel",
     "chart_points",
     "gate_panel",
     "halt",
     "live_status",
     "proposals_panel",
+    "reject_proposal",
     "resume",
     "rules_panel",
     "snapshot",
@@ -49,6 +61,8 @@ __all__ = [
 
 HALT_WORD: Final = "HALT"
 RESUME_WORD: Final = "RESUME"
+APPROVE_WORD: Final = "APPROVE"
+REJECT_WORD: Final = "REJECT"
 _ROWS: Final = 20
 _OPERATOR: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@\-]{0,63}$")
 _NS_PER_S: Final = 1_000_000_000
@@ -61,13 +75,22 @@ class Sources:
     gate_db: Path
     agent_db: Path
     admin_socket: Path
+    # The rule directory (core/, active/, shadow/, proposed/); None: no rules panel.
+    rules_dir: Path | None = None
     status_timeout_s: float = 2.0
     action_timeout_s: float = admin_client.DEFAULT_TIMEOUT_S
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path, admin_socket: Path) -> "Sources":
+    def in_data_dir(
+        cls, data_dir: Path, admin_socket: Path, rules_dir: Path | None = None
+    ) -> "Sources":
+        """The installation's layout (`te bootstrap`): rules default to
+        DATA/../config/rules, where `te up` and `te rules` look."""
         return cls(
-            gate_db=data_dir / "gate.db", agent_db=data_dir / "agent.db", admin_socket=admin_socket
+            gate_db=data_dir / "gate.db",
+            agent_db=data_dir / "agent.db",
+            admin_socket=admin_socket,
+            rules_dir=rules_dir if rules_dir is not None else data_dir.parent / "config" / "rules",
         )
 
 
@@ -268,21 +291,144 @@ def agent_panel(sources: Sources) -> AgentPanel:
         return AgentPanel(error=str(exc))
 
 
-# ---------------------------------------------------------------- later issues
+# ---------------------------------------------------------------- rules and proposals
 
 
-class Placeholder(msgspec.Struct, frozen=True, kw_only=True):
-    """A panel whose feature has not landed: it says so instead of showing nothing."""
+class RuleRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One rule in force with its counts from gate.db (None: unknown, gate.db unreadable).
+    For a shadow rule, `fired` counts would-have-fired. Counterfactual P&L is priced
+    by the learning loop, later: None until then."""
 
-    message: str
+    tier: str
+    id: str
+    name: str
+    author: str
+    created: str
+    file: str
+    source_text: str
+    evaluated: int | None
+    fired: int | None
+    errors: int | None
+    last_fired_ns: int | None
+    counterfactual_pnl_usd: str | None = None
 
 
-def rules_panel() -> Placeholder:
-    return Placeholder(message="no rules yet (issue #4)")
+class RulesPanel(msgspec.Struct, frozen=True, kw_only=True):
+    """The rule files by tier, the set's hash, and what the gate last loaded."""
+
+    rules_dir: str | None = None
+    sha256: str | None = None
+    core: tuple[RuleRow, ...] = ()
+    active: tuple[RuleRow, ...] = ()
+    shadow: tuple[RuleRow, ...] = ()
+    gate_loaded: RuleLoad | None = None
+    stats_error: str | None = None
+    error: str | None = None
 
 
-def proposals_panel() -> Placeholder:
-    return Placeholder(message="no proposals yet")
+def _row(tier: str, rule: Rule, file: str, seen: RuleStats | None, known: bool) -> RuleRow:
+    return RuleRow(
+        tier=tier,
+        id=rule.id,
+        name=rule.name,
+        author=rule.author,
+        created=rule.created.isoformat(),
+        file=file,
+        source_text=rule.source_text,
+        evaluated=(seen.evaluated if seen else 0) if known else None,
+        fired=(seen.fired if seen else 0) if known else None,
+        errors=(seen.errors if seen else 0) if known else None,
+        last_fired_ns=seen.last_fired_ns if seen else None,
+    )
+
+
+def rules_panel(sources: Sources) -> RulesPanel:
+    """Every rule file loaded as the gate would, each rule with its audit-log counts."""
+    if sources.rules_dir is None:
+        return RulesPanel(error="no rules directory given to the dashboard")
+    root = str(sources.rules_dir)
+    try:
+        rule_set = load_rule_dir(sources.rules_dir)
+    except RuleSetError as exc:
+        return RulesPanel(rules_dir=root, error=exc.render())
+    try:
+        stats, loaded = read_rule_stats(sources.gate_db)
+        stats_error = None
+    except gate_read.GateDbError as exc:
+        stats, loaded, stats_error = {}, None, str(exc)
+    files = {rid: f.path for f in rule_set.files for rid in f.rule_ids}
+    known = stats_error is None
+
+    def rows(tier: str, rules: tuple[Rule, ...]) -> tuple[RuleRow, ...]:
+        return tuple(
+            _row(tier, r, files.get(r.id, ""), stats.get((r.id, tier)), known) for r in rules
+        )
+
+    return RulesPanel(
+        rules_dir=root,
+        sha256=rule_set.sha256,
+        core=rows("core", rule_set.core),
+        active=rows("active", rule_set.active),
+        shadow=rows("shadow", rule_set.shadow),
+        gate_loaded=loaded,
+        stats_error=stats_error,
+    )
+
+
+class ProposalView(msgspec.Struct, frozen=True, kw_only=True):
+    """A pending proposal as the page shows it: text, evidence, and any problem."""
+
+    id: str
+    name: str | None
+    text: str
+    asks_for: str
+    summary: str | None
+    source: str | None
+    created: str | None
+    metrics: dict[str, str]
+    problems: str | None
+    evidence_error: str | None
+
+
+class ProposalsPanel(msgspec.Struct, frozen=True, kw_only=True):
+    """Pending proposals, and the last decisions of the ledger, newest first."""
+
+    rules_dir: str | None = None
+    pending: tuple[ProposalView, ...] = ()
+    decisions: tuple[props.LedgerEntry, ...] = ()
+    error: str | None = None
+
+
+def _view(p: props.Proposal) -> ProposalView:
+    e = p.evidence
+    return ProposalView(
+        id=p.id,
+        name=p.name,
+        text=p.text,
+        asks_for=p.asks_for,
+        summary=e.summary if e else None,
+        source=e.source if e else None,
+        created=e.created.isoformat() if e else None,
+        metrics=dict(e.metrics) if e else {},
+        problems=p.problems,
+        evidence_error=p.evidence_error,
+    )
+
+
+def proposals_panel(sources: Sources) -> ProposalsPanel:
+    """What waits in RULES/proposed, and what was decided lately."""
+    if sources.rules_dir is None:
+        return ProposalsPanel(error="no rules directory given to the dashboard")
+    try:
+        pending = props.list_proposals(sources.rules_dir)
+        decided = props.ledger(sources.rules_dir)
+    except (props.ProposalError, OSError) as exc:
+        return ProposalsPanel(rules_dir=str(sources.rules_dir), error=str(exc))
+    return ProposalsPanel(
+        rules_dir=str(sources.rules_dir),
+        pending=tuple(_view(p) for p in pending),
+        decisions=tuple(reversed(decided[-_ROWS:])),
+    )
 
 
 # ---------------------------------------------------------------- the whole page
@@ -293,8 +439,8 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     gate: GatePanel
     book: BookPanel
     agent: AgentPanel
-    rules: Placeholder
-    proposals: Placeholder
+    rules: RulesPanel
+    proposals: ProposalsPanel
 
 
 def snapshot(sources: Sources) -> Snapshot:
@@ -304,8 +450,8 @@ def snapshot(sources: Sources) -> Snapshot:
         gate=gate_panel(sources),
         book=book_panel(sources),
         agent=agent_panel(sources),
-        rules=rules_panel(),
-        proposals=proposals_panel(),
+        rules=rules_panel(sources),
+        proposals=proposals_panel(sources),
     )
 
 
@@ -417,3 +563,94 @@ def _operator(given: str) -> str:
 
 def _request_id() -> c.RequestId:
     return c.RequestId(f"dash-{secrets.token_hex(6)}")
+
+
+# ---------------------------------------------------------------- proposal actions
+
+
+def _rules_root(sources: Sources) -> Path:
+    if sources.rules_dir is None:
+        raise ActionRefused("this dashboard was given no rules directory")
+    return sources.rules_dir
+
+
+def approve_proposal(
+    sources: Sources, *, proposal_id: str, confirm: str, reason: str, to: str, operator: str = ""
+) -> ActionResult:
+    """Approve a proposal into active or shadow (`to` empty: what its evidence asks),
+    once the operator typed `APPROVE_WORD` and a reason; then reload the gate.
+
+    Raises:
+        ActionRefused: the confirm word, reason, tier or id is wrong, or the set with the
+            proposal would not load (the loader's report is the message).
+    """
+    if confirm.strip() != APPROVE_WORD:
+        raise ActionRefused(f"type {APPROVE_WORD} to confirm the approval")
+    if to not in ("", "active", "shadow"):
+        raise ActionRefused(f"approve into active or shadow, not {to!r}")
+    who = _operator(operator)
+    try:
+        change = props.approve(
+            _rules_root(sources),
+            proposal_id,
+            operator=who,
+            reason=reason,
+            now=dt.datetime.fromtimestamp(time.time(), dt.UTC),
+            to="shadow" if to == "shadow" else ("active" if to == "active" else None),
+        )
+    except props.ProposalError as exc:
+        raise ActionRefused(str(exc)) from exc
+    done = f"approved {proposal_id} into {change.entry.tier}"
+    return _reload(sources, who, done)
+
+
+def reject_proposal(
+    sources: Sources, *, proposal_id: str, confirm: str, reason: str, operator: str = ""
+) -> ActionResult:
+    """Move a proposal to rejected/ once the operator typed `REJECT_WORD` and a reason.
+
+    Raises:
+        ActionRefused: the confirm word, reason or id is wrong.
+    """
+    if confirm.strip() != REJECT_WORD:
+        raise ActionRefused(f"type {REJECT_WORD} to confirm the rejection")
+    try:
+        props.reject(
+            _rules_root(sources),
+            proposal_id,
+            operator=_operator(operator),
+            reason=reason,
+            now=dt.datetime.fromtimestamp(time.time(), dt.UTC),
+        )
+    except props.ProposalError as exc:
+        raise ActionRefused(str(exc)) from exc
+    return ActionResult(ok=True, message=f"rejected {proposal_id}", reached_gate=False)
+
+
+def _reload(sources: Sources, operator: str, done: str) -> ActionResult:
+    """AdminReloadRules after a change on disk: the change stands either way; the
+    result says whether the gate has it in force."""
+    message = c.AdminReloadRules(request_id=_request_id(), operator=operator)
+    try:
+        reply = admin_client.request(
+            sources.admin_socket, message, timeout_s=sources.action_timeout_s
+        )
+    except admin_client.GateUnreachable as exc:
+        if str(exc).startswith("gate not running"):
+            return ActionResult(
+                ok=True,
+                message=f"{done}; {exc}: the gate loads it at its next start",
+                reached_gate=False,
+            )
+        return ActionResult(
+            ok=False, message=f"{done}, but the gate did not confirm: {exc}", reached_gate=True
+        )
+    except c.ProtocolError as exc:
+        return ActionResult(
+            ok=False, message=f"{done}, but the gate's reply was unreadable: {exc}",
+            reached_gate=True,
+        )  # fmt: skip
+    if isinstance(reply, c.AdminAck):
+        text = f"{done}; gate: {reply.message}"
+        return ActionResult(ok=reply.ok, message=text, reached_gate=True)
+    return ActionResult(ok=False, message=f"{done}; gate answered {reply}", reached_gate=True)

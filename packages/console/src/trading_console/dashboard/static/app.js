@@ -1,5 +1,5 @@
 // The dashboard page: renders each snapshot the server pushes (server-sent events), and
-// sends the kill switch and resume with the CSRF token. Every value is written with
+// sends the kill switch, resume and proposal decisions with the CSRF token. Every value is written with
 // textContent, never as HTML, so nothing in a database can inject markup.
 "use strict";
 
@@ -251,6 +251,137 @@
     }
   }
 
+  // ------------------------------------------------------------ rules and proposals
+
+  let rulesSeen = null;
+  let proposalsSeen = null;
+
+  function textBlock(tag, text, cls) {
+    const el = document.createElement(tag);
+    el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  }
+
+  function sourceCell(r) {
+    const td = document.createElement("td");
+    const details = document.createElement("details");
+    details.append(textBlock("summary", r.file), textBlock("pre", r.source_text, "rule-text"));
+    td.append(details);
+    return td;
+  }
+
+  function count(n) {
+    return n === null || n === undefined ? "\u2014" : String(n);
+  }
+
+  function renderRules(panel) {
+    const seen = JSON.stringify(panel);
+    if (seen === rulesSeen) return;  // unchanged: keep any rule text the user opened
+    rulesSeen = seen;
+    $("rules-hash").textContent = panel.sha256 ? panel.sha256.slice(0, 16) + "\u2026" : "";
+    $("rules-dir").textContent = panel.rules_dir || "";
+    const loaded = panel.gate_loaded;
+    $("rules-gate").textContent = panel.stats_error ? "counts unknown: " + panel.stats_error
+      : !loaded ? "the gate has not recorded loading any rule set"
+      : loaded.sha256 === panel.sha256 ? "the gate has this set in force (" + loaded.event_type + " " + time(loaded.ts_ns) + ")"
+      : "the gate last loaded another set (" + loaded.sha256.slice(0, 12) + "\u2026 from " + loaded.source + ")";
+    show($("rules-error"), panel.error);
+    const all = [...panel.core, ...panel.active, ...panel.shadow];
+    fillRows($("rules"), all, (r) => [
+      cell(r.tier), cell(r.id, "mono"), cell(r.name), cell(r.author), cell(r.created),
+      cell(count(r.evaluated), "num"), cell(count(r.fired), "num"), cell(time(r.last_fired_ns)),
+      cell(r.counterfactual_pnl_usd === null ? "\u2014" : usd(r.counterfactual_pnl_usd), "num"),
+      sourceCell(r),
+    ], panel.error ? "the rule set does not load" : "no rules");
+    for (const row of $("rules").rows) if (row.cells.length > 1) row.dataset.rule = row.cells[1].textContent;
+  }
+
+  function proposalCard(p) {
+    const card = document.createElement("article");
+    card.className = "proposal";
+    card.dataset.proposal = p.id;
+    card.dataset.testid = "proposal";
+    card.append(textBlock("h3", p.id + (p.name ? " \u2014 " + p.name : "")));
+    const facts = [
+      "asks for " + p.asks_for,
+      p.source ? "from " + p.source + (p.created ? ", " + p.created : "") : "no evidence file",
+    ];
+    card.append(textBlock("p", facts.join("; "), "muted"));
+    if (p.summary) card.append(textBlock("p", p.summary, "summary"));
+    if (p.evidence_error) card.append(textBlock("p", "evidence unreadable: " + p.evidence_error, "error"));
+    const metrics = Object.entries(p.metrics || {});
+    if (metrics.length) {
+      const list = document.createElement("ul");
+      list.className = "metrics";
+      for (const [name, value] of metrics) list.append(textBlock("li", name + ": " + value));
+      card.append(list);
+    }
+    card.append(textBlock("pre", p.text, "rule-text"));
+    if (p.problems) card.append(textBlock("pre", p.problems, "error"));
+    const buttons = document.createElement("div");
+    buttons.className = "buttons";
+    const approve = textBlock("button", "Approve\u2026");
+    approve.type = "button";
+    approve.dataset.testid = "approve-button";
+    approve.disabled = Boolean(p.problems);
+    approve.addEventListener("click", () => openProposalDialog("approve", p.id));
+    const reject = textBlock("button", "Reject\u2026", "secondary");
+    reject.type = "button";
+    reject.dataset.testid = "reject-button";
+    reject.addEventListener("click", () => openProposalDialog("reject", p.id));
+    buttons.append(approve, reject);
+    card.append(buttons);
+    return card;
+  }
+
+  function renderProposals(panel) {
+    const seen = JSON.stringify(panel);
+    if (seen === proposalsSeen) return;
+    proposalsSeen = seen;
+    show($("proposals-error"), panel.error);
+    const box = $("proposals");
+    box.replaceChildren();
+    for (const p of panel.pending) box.append(proposalCard(p));
+    if (!panel.pending.length && !panel.error) box.append(textBlock("p", "no pending proposals", "muted"));
+    fillRows($("proposal-decisions"), panel.decisions, (d) => [
+      cell(d.ts), cell(d.id, "mono"), cell(d.decision), cell(d.tier), cell(d.operator), cell(d.reason),
+    ], "no decisions yet");
+  }
+
+  const WORDS = { approve: "APPROVE", reject: "REJECT" };
+
+  function openProposalDialog(name, id) {
+    $(name + "-form").reset();
+    $(name + "-form").dataset.proposal = id;
+    $(name + "-id").textContent = id;
+    $(name + "-submit").disabled = true;
+    $(name + "-dialog").showModal();
+    $(name + "-reason").focus();
+  }
+
+  function wireProposalDialog(name) {
+    const submit = $(name + "-submit");
+    const ready = () => {
+      submit.disabled = $(name + "-confirm").value.trim() !== WORDS[name] ||
+        $(name + "-reason").value.trim() === "";
+    };
+    $(name + "-confirm").addEventListener("input", ready);
+    $(name + "-reason").addEventListener("input", ready);
+    $(name + "-cancel").addEventListener("click", () => $(name + "-dialog").close());
+    $(name + "-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (submit.disabled) return;
+      const body = {
+        id: $(name + "-form").dataset.proposal, confirm: $(name + "-confirm").value,
+        reason: $(name + "-reason").value, operator: $(name + "-operator").value,
+      };
+      if (name === "approve") body.to = $("approve-to").value;
+      $(name + "-dialog").close();
+      post("/api/proposals/" + name, body);
+    });
+  }
+
   function render(snap) {
     last = snap;
     $("generated").textContent = time(snap.generated_ns);
@@ -258,8 +389,8 @@
     renderBook(snap.book);
     renderAgent(snap.agent);
     renderRejections(snap.book, snap.agent);
-    $("rules").textContent = snap.rules.message;
-    $("proposals").textContent = snap.proposals.message;
+    renderRules(snap.rules);
+    renderProposals(snap.proposals);
     document.body.dataset.generated = String(snap.generated_ns);
   }
 
@@ -335,6 +466,8 @@
     });
   }
 
+  wireProposalDialog("approve");
+  wireProposalDialog("reject");
   wireDialog("halt", "HALT", () => ({
     confirm: $("halt-confirm").value, reason: $("halt-reason").value, operator: $("halt-operator").value,
   }));
