@@ -3,11 +3,17 @@
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hyp
 
 import sim_stubs as st
 import trading_sim as s
 from sim_stubs import MINUTE, D, Venue, bar, market
+from trading_sim.matching.book import EngineState, Traded
+from trading_sim.matching.book import _in_time_order as book_in_time_order
+from trading_sim.matching.engine import _tier as engine_tier
 from trading_sim.matching.fees import charge
 
 DAY_MINUTES = 1_440
@@ -176,3 +182,52 @@ def test_bar_end_when_no_close_then_open() -> None:
     """A bar without a close is stamped at its open."""
     assert bar(0, close_ns=None).end_ns == st.T0
     assert bar(0).end_ns == st.T0 + MINUTE
+
+
+# ---------------------------------------------------------------- the running fee window
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=hyp.lists(
+        hyp.tuples(
+            hyp.integers(0, 40 * 24 * 60),  # minutes from the start: past a 30-day window
+            hyp.decimals(D("0.01"), D("5000"), places=2),
+            hyp.booleans(),  # price an order now, or record a fill
+        ),
+        max_size=60,
+    )
+)
+def test_tier_when_window_kept_running_then_same_as_summing_it_afresh(
+    steps: list[tuple[int, Decimal, bool]],
+) -> None:
+    """The engine keeps the window's fills and their sum as fills come and go; at every
+    moment its volume and tier are those of a fresh sum over the fills still inside
+    the window. The engine's clock never goes back, so the steps come in time order."""
+    state = EngineState(config=s.EngineConfig(), balances={})
+    fills: list[tuple[int, Decimal]] = []
+    window = state.config.fees.window_ns
+    for minute, notional, price_now in sorted(steps, key=lambda step: step[0]):
+        now = minute * MINUTE
+        if price_now:
+            tier, state = engine_tier(state, now)
+            inside = [n for ts, n in fills if ts > now - window]
+            volume = state.config.prior_volume_quote + sum(inside, D(0))
+            assert state.traded_volume == sum(inside, D(0))
+            assert tier == s.tier_for(state.config.fees, volume)
+            assert [t.ts_ns for t in state.traded] == sorted(t.ts_ns for t in state.traded)
+        else:
+            fills.append((now, notional))
+            state = msgspec.structs.replace(
+                state,
+                traded=book_in_time_order(state.traded, Traded(ts_ns=now, notional=notional)),
+                traded_volume=state.traded_volume + notional,
+            )
+
+
+def test_window_when_a_fill_arrives_out_of_time_order_then_it_is_kept_in_order() -> None:
+    """The window stays sorted, so expiring its oldest fills is a cut at one index."""
+    kept: tuple[Traded, ...] = ()
+    for ts in (5, 9, 7, 9, 1):
+        kept = book_in_time_order(kept, Traded(ts_ns=ts, notional=D(ts)))
+    assert [t.ts_ns for t in kept] == [1, 5, 7, 9, 9]

@@ -5,8 +5,9 @@ last bar per product, balances and the fee window); finished orders leave it in
 the events that finish them.
 """
 
+import bisect
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Final
 
 import msgspec
@@ -26,6 +27,8 @@ from trading_sim.matching.model import (
 from trading_sim.matching.prices import remaining_base
 
 _AVERAGE_QUANTUM: Final = Decimal("1e-12")
+# Sums of notionals, exact: 80 digits hold any window of fills a run can make.
+VOLUME: Final = Context(prec=80, traps=[Inexact, InvalidOperation, Overflow])
 _replace = msgspec.structs.replace
 
 
@@ -48,7 +51,10 @@ class EngineState(msgspec.Struct, frozen=True, kw_only=True):
     balances: Mapping[str, Decimal]
     working: tuple[SimOrder, ...] = ()
     books: Mapping[str, ProductBook] = msgspec.field(default_factory=dict)
+    # The fee window's fills, in time order, and the exact sum of their notionals (kept
+    # as they come and go, so pricing an order never re-adds the whole window).
     traded: tuple[Traded, ...] = ()
+    traded_volume: Decimal = Decimal(0)
 
 
 def fill(
@@ -96,10 +102,22 @@ def fill(
     state = _replace(
         state,
         balances=accounts.settle(state.balances, spec, order.side, size, notional, fee),
-        traded=(*state.traded, Traded(ts_ns=ts_ns, notional=notional)),
+        traded=_in_time_order(state.traded, Traded(ts_ns=ts_ns, notional=notional)),
+        traded_volume=VOLUME.add(state.traded_volume, notional),
         working=put(state.working, updated),
     )
     return state, updated, OrderFilled(ts_ns=ts_ns, order=updated, fill=execution)
+
+
+def _in_time_order(traded: tuple[Traded, ...], new: Traded) -> tuple[Traded, ...]:
+    if not traded or traded[-1].ts_ns <= new.ts_ns:
+        return (*traded, new)
+    at = bisect.bisect_right(traded, new.ts_ns, key=_ts)
+    return (*traded[:at], new, *traded[at:])
+
+
+def _ts(traded: Traded) -> int:
+    return traded.ts_ns
 
 
 def spend(state: EngineState, product_id: str, size: Decimal) -> EngineState:

@@ -4,6 +4,7 @@ The fill model is described in the package docstring; the state and how a fill
 changes it are in `book.py`.
 """
 
+import bisect
 import random
 from collections.abc import Mapping
 from decimal import Decimal
@@ -12,7 +13,7 @@ from typing import Final, NamedTuple
 import msgspec
 
 from trading_sim.matching import accounts
-from trading_sim.matching.book import EngineState, ProductBook, fill, put, spend
+from trading_sim.matching.book import VOLUME, EngineState, ProductBook, Traded, fill, put, spend
 from trading_sim.matching.config import EngineConfig, ProductSpec
 from trading_sim.matching.fees import FeeTier, tier_for
 from trading_sim.matching.lifecycle import Trigger, apply
@@ -151,9 +152,18 @@ def _reject(
 
 def _tier(state: EngineState, now_ns: int) -> tuple[FeeTier, EngineState]:
     start = now_ns - state.config.fees.window_ns
-    traded = tuple(t for t in state.traded if t.ts_ns > start)
-    volume = state.config.prior_volume_quote + sum((t.notional for t in traded), ZERO)
-    return tier_for(state.config.fees, volume), _replace(state, traded=traded)
+    traded, volume = state.traded, state.traded_volume
+    expired = bisect.bisect_right(traded, start, key=_ts)  # fills at or before `start`
+    if expired:
+        for gone in traded[:expired]:
+            volume = VOLUME.subtract(volume, gone.notional)
+        traded = traded[expired:]
+        state = _replace(state, traded=traded, traded_volume=volume)
+    return tier_for(state.config.fees, VOLUME.add(state.config.prior_volume_quote, volume)), state
+
+
+def _ts(traded: Traded) -> int:
+    return traded.ts_ns
 
 
 def _plan(
