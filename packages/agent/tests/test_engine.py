@@ -171,6 +171,26 @@ def test_fill_when_entry_filled_then_books_and_position_seen_by_strategy() -> No
     assert e.portfolio.cash_usd == Decimal(10_000) - Decimal("500.01") - Decimal("0.10")
 
 
+def test_entry_when_a_trade_has_closed_then_its_record_goes_with_the_next_intent() -> None:
+    """The gate's rules read strategy.trade_count, win_rate and expectancy_bps from here."""
+    strategy = Scripted({0: Action.ENTER_LONG, 1: Action.EXIT_LONG, 2: Action.ENTER_LONG})
+    e = engine(strategy)
+    (entry,) = e.on_candle(CANDLES[0])
+    assert entry.reason.stats == {"confidence": Decimal(1), "trade_count": Decimal(0)}
+    e.on_message(_fill(entry, "50000", "t1"), 1)
+    e.on_message(_done(entry), 1)
+    (exit_,) = e.on_candle(CANDLES[1])
+    e.on_message(_fill(exit_, "50100", "t2", side=c.Side.SELL), 2)
+    e.on_message(_done(exit_), 2)
+    (again,) = e.on_candle(CANDLES[2])
+    (closed,) = e.trades.closed
+    expected_bps = closed.net_pnl_usd / (closed.entry_price * closed.size) * 10_000
+    assert again.reason.stats["trade_count"] == 1
+    assert again.reason.stats["win_rate"] == (1 if closed.net_pnl_usd > 0 else 0)
+    assert abs(again.reason.stats["expectancy_bps"] - expected_bps) <= Decimal("0.005")
+    assert c.decode_agent_message(c.encode(again)) == again  # the stats fit the wire
+
+
 def test_exit_when_long_then_sells_exactly_the_strategy_holding_reduce_only() -> None:
     """An exit sells what this strategy holds, not another strategy's position."""
     mine, other = (

@@ -36,6 +36,7 @@ from trading_agent.domain.market import Candle
 from trading_agent.domain.portfolio import Portfolio, apply_fill, mark, open_portfolio, position
 from trading_agent.domain.regime import Regime, RegimeParams
 from trading_agent.domain.sizing import size_entry
+from trading_agent.domain.strategy_stats import StrategyTally, fold_trade, reported_stats
 from trading_agent.domain.trades import EntryTag, TradeLog, on_candle, on_fill
 from trading_agent.features import VOL_WINDOW_BARS, FeatureSource, IncrementalFeatures
 from trading_agent.strategies.base import Strategy, StrategyContext
@@ -59,6 +60,7 @@ LIMIT_MARGIN: Final = Decimal("0.9")
 COOLDOWN_CANDLES: Final = 3
 EQUITY_EVERY_NS: Final = 60 * 1_000_000_000
 _ACCOUNT_NOTIONAL: Final = "account.max_order_notional_usd"
+_NO_TRADES: Final = StrategyTally()
 
 Confidence = Callable[[str, str, Regime], Decimal]
 """Loop 1's size multiplier for (strategy, product, regime); 1 until Loop 1 exists."""
@@ -133,6 +135,7 @@ class Engine:
         self._exiting: dict[tuple[str, str], Signal] = {}  # exits still being worked
         self._cooldown: dict[tuple[str, str], int] = {}  # candles to wait after a refusal
         self._requests = 0
+        self._tallies: dict[str, StrategyTally] = {}  # closed-trade record per strategy
         self._events: list[EngineEvent] = []
 
     # ------------------------------------------------------------ candles
@@ -326,7 +329,7 @@ class Engine:
             reason=c.Reason(
                 regime=regime.label,
                 signals=_wire_values(signal.values),
-                stats={"confidence": confidence},
+                stats=reported_stats(self._tallies.get(sid, _NO_TRADES), confidence),
                 note=signal.note[:500],
             ),
             sent_ns=now_ns,
@@ -425,6 +428,9 @@ class Engine:
         self._record(now_ns, "fill", msgspec.to_builtins(fill))
         self._filled_since_equity = True
         for trade in self.trades.closed[before:]:
+            self._tallies[trade.strategy_id] = fold_trade(
+                self._tallies.get(trade.strategy_id, _NO_TRADES), trade
+            )
             self._record(now_ns, "trade_closed", msgspec.to_builtins(trade))
 
     def request_failed(self, order: c.PlaceOrder, why: str, now_ns: int) -> None:
