@@ -127,3 +127,13 @@ def test_docs_when_read_then_the_vocabulary_table_is_the_codes() -> None:
     text = DOC.read_text()
     inside = text.split("<!-- vocabulary:start -->\n", 1)[1].split("<!-- vocabulary:end -->")[0]
     assert inside.strip() == describe().strip()
+
+
+def test_readme_when_read_then_its_rule_example_loads() -> None:
+    """The README's example rule is valid rule language too."""
+    readme = (DOC.parents[1] / "README.md").read_text()
+    fenced = re.compile(r"^```\n(rule .*?)^```$", re.MULTILINE | re.DOTALL)
+    examples = [m.group(1) for m in fenced.finditer(readme)]
+    assert examples
+    for text in examples:
+        assert _only_rule(text, "active").id
