@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 import trading_contract as c
 import trading_sim as sim
+from browser_support import browser, page  # noqa: F401 - the browser tests' fixtures
 from trading_console.backtest import BacktestResult, BacktestSpec, run_backtest
 from trading_console.dashboard import bind_loopback
 from trading_gate import journal

@@ -25,18 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import trading_contract as c
 import trading_sim as sim
+from browser_support import needs_chromium
 from gate_process import TEST_LIMITS, AgentClient, GateProcess, running_gate
 
 REPO = Path(__file__).resolve().parents[4]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 AGENT_SECONDS = "4"
 # Below every low of the bundled BTC sample, so it never fills; a 15 % collar admits it
 # whatever the replay's current mid (the sample's highs are under 12 % above it).
@@ -45,7 +41,7 @@ RESTING_BID = (
     * Decimal("0.995")
 ).quantize(Decimal("0.01"))
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -112,27 +108,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             dashboard.send_signal(signal.SIGTERM)
             dashboard.wait(timeout=10)
             dashboard.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield tab
-    context.close()
-    assert problems == []  # no script error, no refused resource, no CSP violation
 
 
 def open_dashboard(page: Page, live: Live) -> None:

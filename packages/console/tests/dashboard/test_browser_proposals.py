@@ -22,19 +22,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 import trading_contract as c
+from browser_support import needs_chromium
 from gate_process import AgentClient, GateProcess, running_gate
 from operator_stubs import place_until_accepted
 from rule_stubs import rule_text, write_rule
 from trading_gate.rule_files import load_rule_dir
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 NO_BTC_BUYS = rule_text(
     "no_btc_buys",
     'order.product == "BTC-USD" and order.side == "buy"',
@@ -46,7 +42,7 @@ EVIDENCE = {"summary": "BTC entries lost in every window", "source": "human",
             "created": "2026-12-01", "metrics": {"trades": "40", "expectancy_bps": "-4.2"},
             "tier": "active"}  # fmt: skip
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @dataclass
@@ -92,27 +88,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             dashboard.send_signal(signal.SIGTERM)
             dashboard.wait(timeout=10)
             dashboard.stdout.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    problems: list[str] = []
-    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    yield tab
-    context.close()
-    assert problems == []  # no script error, no refused resource, no CSP violation
 
 
 def _decide_in_page(page: Page, proposal: str, name: str, word: str, reason: str) -> None:
