@@ -17,8 +17,10 @@ BOUND_S = 0.100
 MALICIOUS = {
     "nesting 10^5 deep": (HEADER + "(" * 10**5 + "true" + ")" * 10**5 + "\n  deny", "bytes"),
     "nesting 33 deep": (HEADER + "(" * 33 + "true" + ")" * 33 + "\n  deny", "nested deeper"),
-    "1000 nots": (HEADER + "not " * 1000 + "true\n  deny", "nested deeper than 32"),
-    "900-term chain": (HEADER + "1 + " * 900 + "1 > 0\n  deny", "nested deeper than 32"),
+    # Refused by counting operators before lark parses anything (each is a node).
+    "1000 nots": (HEADER + "not " * 1000 + "true\n  deny", "more than 512 operators"),
+    "900-term chain": (HEADER + "1 + " * 900 + "1 > 0\n  deny", "more than 512 operators"),
+    "depth 40 in 40 operators": (HEADER + "not " * 40 + "true\n  deny", "nested deeper than 32"),
     "600 nodes": (HEADER + "1 < 2 and " * 200 + "true\n  deny", "more than 512 nodes"),
     "10^6-digit literal": (HEADER + "1 > " + "9" * 10**6 + "\n  deny", "bytes"),
     "1000-digit literal": (HEADER + "order.notional_usd > " + "9" * 1000 + "\n  deny", "digits"),

@@ -43,12 +43,19 @@ MAX_EXPONENT: Final = 30
 # can never be rounded silently.
 _LITERALS: Final = Context(prec=34, traps=[Overflow, InvalidOperation, DivisionByZero, Inexact])
 _NUMBER: Final = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?")
-# What the pre-pass must see to split a file into rules and count bracket depth:
-# strings (a `rule` or a bracket inside one does not count), comments, brackets, and
-# the `rule` keyword as a whole word.
+# What the pre-pass must see to split a file into rules, count bracket depth and count
+# operators: strings (a `rule`, a bracket or an operator inside one does not count),
+# comments, brackets, the `rule` keyword as a whole word, and every operator token.
+_KEYWORD: Final = r"(?<![A-Za-z0-9_.])(?:rule|and|or|not|in|between)(?![A-Za-z0-9_.])"
 _LEXEMES: Final = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[()\[\]]|(?<![A-Za-z0-9_.])rule(?![A-Za-z0-9_.])'
+    r'"(?:[^"\\\n]|\\.)*"?|#[^\n]*|[()\[\]]|' + _KEYWORD + r"|==|!=|<=|>=|[-+*/<>]"
 )
+_OPERATORS: Final = frozenset({"and", "or", "not", "in", "between"})
+# Every operator token stands for at least one node of its own (a binary operator its
+# node, a flat and/or chain one more operand, `not in` and `between` several), so more
+# than MAX_NODES of them prove the rule too large before lark parses it. Slack: the two
+# hyphens of the `created` date are counted too.
+_OPERATOR_SLACK: Final = 2
 _BLANK: Final = re.compile(r"(?:\s+|#[^\n]*)*")
 
 
@@ -64,6 +71,7 @@ class Chunk:
     start: int
     end: int
     too_deep_at: int | None
+    too_many_at: int | None = None  # the operator token past MAX_NODES, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +100,21 @@ def scan(text: str) -> Scan:
     """Split `text` into rules and find each one's first bracket nested too deep."""
     starts: list[int] = []
     deep_at: list[int | None] = []
-    depth = 0
+    many_at: list[int | None] = []
+    depth = operators = 0
     for lexeme in _LEXEMES.finditer(text):
         piece = lexeme.group()
         if piece == "rule":
             starts.append(lexeme.start())
             deep_at.append(None)
-            depth = 0
+            many_at.append(None)
+            depth = operators = 0
+        elif piece[0] in '"#':
+            continue
+        elif piece in _OPERATORS or piece[0] in "=!<>+-*/":
+            operators += 1
+            if operators > MAX_NODES + _OPERATOR_SLACK and many_at and many_at[-1] is None:
+                many_at[-1] = lexeme.start()
         elif piece in "([":
             depth += 1
             if depth > MAX_DEPTH and deep_at and deep_at[-1] is None:
@@ -110,7 +126,9 @@ def scan(text: str) -> Scan:
     stray = None if blank_end is None or blank_end.end() == prefix_end else blank_end.end()
     next_starts = [*starts[1:], len(text)] if starts else []
     ends = [_trimmed_end(text, s, e) for s, e in zip(starts, next_starts, strict=True)]
-    chunks = tuple(Chunk(s, e, d) for s, e, d in zip(starts, ends, deep_at, strict=True))
+    chunks = tuple(
+        Chunk(s, e, d, m) for s, e, d, m in zip(starts, ends, deep_at, many_at, strict=True)
+    )
     return Scan(chunks=chunks, stray_at=stray)
 
 

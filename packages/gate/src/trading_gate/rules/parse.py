@@ -119,6 +119,9 @@ def parse_partial(
         elif chunk.too_deep_at is not None:
             message = f"brackets nested deeper than {MAX_DEPTH}"
             build.problem(*position_of(text, chunk.too_deep_at), message)
+        elif chunk.too_many_at is not None:
+            message = f"more than {MAX_NODES} operators; a rule holds at most {MAX_NODES} nodes"
+            build.problem(*position_of(text, chunk.too_many_at), message)
         else:
             rule = _parse_one(build, chunk.start, chunk.end)
             if rule is not None:
