@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent_stubs import journal_day_events
-from trading_agent.journal import JournalError, read_events, write_journal
+from trading_agent.journal import JournalError, read_events, read_proposals, write_journal
 from trading_agent.store.event_store import EventStore
 
 DAY = dt.date(2023, 11, 15)
@@ -99,3 +100,56 @@ def test_read_events_when_file_is_not_a_database_then_error_names_the_file(
     junk.write_text("not a database, just text that is long enough to have a header\n" * 10)
     with pytest.raises(JournalError, match="cannot read the agent's events"):
         read_events(junk)
+
+
+def _ledger(rules: Path, *entries: dict[str, str]) -> None:
+    rules.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(e, sort_keys=True) for e in entries]
+    (rules / "decisions.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def _decision(ts: str, proposal: str, decision: str) -> dict[str, str]:
+    return {"ts": ts, "id": proposal, "decision": decision, "tier": "active",
+            "operator": "alice", "reason": "looked fine", "sha256": "0" * 64,
+            "file": f"active/{proposal}.rule"}  # fmt: skip
+
+
+def test_write_journal_when_rules_given_then_the_days_decisions_and_waiting_proposals(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Only the day's ledger lines are listed, with who and why; waiting ones are named."""
+    rules = tmp_path / "rules"
+    _ledger(
+        rules,
+        _decision("2023-11-14T23:59:59+00:00", "yesterday", "approved"),
+        _decision("2023-11-15T09:30:00+00:00", "eth_cap", "approved"),
+        _decision("2023-11-15T17:05:12+00:00", "no_sells", "rejected"),
+    )
+    (rules / "proposed").mkdir()
+    (rules / "proposed" / "night_hours.rule").write_text("rule ...")
+    page = write_journal(data_dir, tmp_path / "journal", DAY, rules_dir=rules).read_text()
+    section = page.split("## Proposals", 1)[1]
+    assert "| 09:30:00 | eth_cap | approved | active | alice | looked fine |" in section
+    assert "| 17:05:12 | no_sells | rejected |" in section
+    assert "yesterday" not in section
+    assert "Waiting for a human: `night_hours`." in section
+
+
+def test_write_journal_when_no_rules_dir_then_the_section_says_so(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Without the rule directory the page does not pretend there were no proposals."""
+    page = write_journal(data_dir, tmp_path / "journal", DAY).read_text()
+    assert "Not read: the journal was written without the rule directory." in page
+
+
+def test_read_proposals_when_a_ledger_line_is_broken_then_error_names_the_line(
+    tmp_path: Path,
+) -> None:
+    """The ledger is written by te alone: a bad line is an error with its line number."""
+    rules = tmp_path / "rules"
+    _ledger(rules, _decision("2023-11-15T09:30:00+00:00", "eth_cap", "approved"))
+    with (rules / "decisions.jsonl").open("a") as out:
+        out.write('{"ts": 5}\n')
+    with pytest.raises(JournalError, match=r"decisions.jsonl:2: not a ledger entry"):
+        read_proposals(rules, DAY)

@@ -61,6 +61,7 @@ class AgentOptions:
     venue_ws_url: str | None = None
     granularity: str = "FIVE_MINUTE"
     journal_dir: Path = Path("journal")  # a page a day, journal/YYYY-MM-DD.md
+    rules_dir: Path | None = None  # the gate's rule directory: the journal's proposals
 
 
 def run(options: AgentOptions) -> int:
@@ -110,6 +111,7 @@ async def _main(options: AgentOptions) -> int:
                 pending,
                 data_dir=options.data_dir,
                 journal_dir=options.journal_dir,
+                rules_dir=options.rules_dir,
             )
             session.deliver([await link.request(engine.limits_query(time.time_ns()))])
             log.info(
@@ -200,8 +202,10 @@ class _Session:
         *,
         data_dir: Path,
         journal_dir: Path,
+        rules_dir: Path | None = None,
     ) -> None:
         self._data_dir, self._journal_dir = data_dir, journal_dir
+        self._rules_dir = rules_dir
         self._day: dt.date | None = None
         self._engine = engine
         self._link = link
@@ -231,7 +235,9 @@ class _Session:
         if self._day is not None and today != self._day:
             self._store.flush()
             try:
-                page = write_journal(self._data_dir, self._journal_dir, self._day)
+                page = write_journal(
+                    self._data_dir, self._journal_dir, self._day, rules_dir=self._rules_dir
+                )
                 log.info("journal written: %s", page)
             except JournalError as exc:
                 log.warning("could not write the journal for %s: %s", self._day, exc)

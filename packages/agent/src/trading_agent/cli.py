@@ -70,8 +70,16 @@ def protocol() -> None:
     show_default=True,
     help="Where the daily journal pages go (written at each UTC midnight).",
 )
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The gate's rule directory, read only: the journal lists its proposal decisions.",
+)
 def run(
     journal_dir: Path,
+    rules_dir: Path | None,
     data: Path,
     strategies_dir: Path,
     strategies: tuple[str, ...],
@@ -95,5 +103,6 @@ def run(
         venue_ws_url=venue_ws_url,
         granularity=granularity,
         journal_dir=journal_dir,
+        rules_dir=rules_dir,
     )
     raise SystemExit(run_agent(options))

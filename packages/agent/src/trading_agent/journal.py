@@ -15,8 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+import msgspec
+
 from trading_agent.domain.journal_page import (
     JournalPage,
+    ProposalDecision,
+    ProposalsDay,
     StoredEvent,
     build_page,
     day_bounds_ns,
@@ -29,11 +33,16 @@ __all__ = [
     "journal_path",
     "load_page",
     "read_events",
+    "read_proposals",
     "write_journal",
     "write_page",
 ]
 
 AGENT_DB: Final = "agent.db"
+LEDGER: Final = "decisions.jsonl"
+PROPOSED: Final = "proposed"
+_MAX_LEDGER_BYTES: Final = 16 * 1024 * 1024
+_ledger_line: Final = msgspec.json.Decoder(ProposalDecision)
 _BUSY_TIMEOUT_S: Final = 5.0
 
 
@@ -100,18 +109,55 @@ def load_page(data_dir: Path, day: dt.date) -> JournalPage:
     return build_page(day, read_events(data_dir / AGENT_DB, start_ns=start, end_ns=end))
 
 
+def read_proposals(rules_dir: Path, day: dt.date) -> ProposalsDay:
+    """The day's lines of `rules_dir`/decisions.jsonl and the proposals still waiting in
+    `rules_dir`/proposed/, read only. A line that is not a ledger entry is an error
+    (the ledger is append-only and written by `te` alone).
+
+    Raises:
+        JournalError: the ledger is unreadable, too large, or holds a bad line.
+    """
+    ledger = rules_dir / LEDGER
+    decisions: list[ProposalDecision] = []
+    if ledger.exists():
+        try:
+            if ledger.stat().st_size > _MAX_LEDGER_BYTES:
+                raise JournalError(f"{ledger}: larger than {_MAX_LEDGER_BYTES} bytes")
+            lines = ledger.read_bytes().splitlines()
+        except OSError as exc:
+            raise JournalError(f"{ledger}: cannot be read: {exc}") from exc
+        prefix = day.isoformat()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = _ledger_line.decode(line)
+            except msgspec.DecodeError as exc:
+                raise JournalError(f"{ledger}:{number}: not a ledger entry ({exc})") from None
+            if entry.ts.startswith(prefix):
+                decisions.append(entry)
+    pending = sorted(p.stem for p in (rules_dir / PROPOSED).glob("*.rule"))
+    return ProposalsDay(decisions=tuple(decisions), pending=tuple(pending))
+
+
 def journal_path(journal_dir: Path, day: dt.date) -> Path:
     return journal_dir / f"{day.isoformat()}.md"
 
 
-def write_page(journal_dir: Path, page: JournalPage, *, plot_file: str | None = None) -> Path:
+def write_page(
+    journal_dir: Path,
+    page: JournalPage,
+    *,
+    plot_file: str | None = None,
+    proposals: ProposalsDay | None = None,
+) -> Path:
     """Write the page to `journal_dir`/YYYY-MM-DD.md (replacing it atomically).
 
     Raises:
         JournalError: the directory or the file cannot be written.
     """
     target = journal_path(journal_dir, page.day)
-    text = render_markdown(page, plot_file=plot_file)
+    text = render_markdown(page, plot_file=plot_file, proposals=proposals)
     try:
         journal_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=journal_dir, prefix=f".{target.name}.", suffix=".tmp")
@@ -128,11 +174,20 @@ def write_page(journal_dir: Path, page: JournalPage, *, plot_file: str | None = 
 
 
 def write_journal(
-    data_dir: Path, journal_dir: Path, day: dt.date, *, plot_file: str | None = None
+    data_dir: Path,
+    journal_dir: Path,
+    day: dt.date,
+    *,
+    plot_file: str | None = None,
+    rules_dir: Path | None = None,
 ) -> Path:
-    """Read `day` from `data_dir`/agent.db and write its page; the page's path.
+    """Read `day` from `data_dir`/agent.db (and, given `rules_dir`, its proposal
+    decisions) and write its page; the page's path.
 
     Raises:
-        JournalError: agent.db is missing or unreadable, or the page cannot be written.
+        JournalError: agent.db or the ledger is missing or unreadable, or the page cannot
+            be written.
     """
-    return write_page(journal_dir, load_page(data_dir, day), plot_file=plot_file)
+    proposals = read_proposals(rules_dir, day) if rules_dir is not None else None
+    page = load_page(data_dir, day)
+    return write_page(journal_dir, page, plot_file=plot_file, proposals=proposals)

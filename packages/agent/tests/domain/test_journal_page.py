@@ -15,6 +15,7 @@ from trading_agent.domain.events import EngineEvent
 from trading_agent.domain.journal_page import (
     NONE_YET,
     JournalPage,
+    ProposalsDay,
     StoredEvent,
     build_page,
     day_bounds_ns,
@@ -123,11 +124,12 @@ def test_equity_curve_when_two_trades_then_steps_from_zero_at_midnight_to_the_cl
 
 def test_render_when_the_day_is_empty_then_every_section_says_so() -> None:
     """No events: the page still has every section, and the loops say "none yet"."""
-    text = render_markdown(JournalPage(day=DAY))
+    text = render_markdown(JournalPage(day=DAY), proposals=ProposalsDay())
     for heading in ("Summary", "Trades", "Fills", "P&L", "Equity", "Anomalies"):
         assert f"## {heading}\n" in text
     assert f"## Loop findings\n\n{NONE_YET}" in text
-    assert f"## Proposals\n\n{NONE_YET}" in text
+    assert f"## Proposals\n\n{NONE_YET}: no proposal was approved" in text
+    assert "Waiting for a human: none." in text
     assert "No trade closed on this day." in text
     assert "agent.db: no events on this day" in text
 

@@ -206,7 +206,7 @@ def _start_stack(
         products = tuple(sim.BUNDLED_PRODUCTS)
     _started(console, started, gate_child(config, root, bar_seconds, venue, rules), env)
     granularity = "FIVE_MINUTE" if mode == "live" else "FIFTEEN_MINUTE"
-    agent = agent_child(root, strategies_dir, venue, products, granularity=granularity)
+    agent = agent_child(root, strategies_dir, venue, products, granularity=granularity, rules=rules)
     _started(console, started, agent, env)
     line = _started(console, started, dashboard_child(root, rules), env, quiet=True)
     # soft_wrap: the terminal's own wrapping keeps the link whole and clickable.

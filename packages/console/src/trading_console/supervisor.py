@@ -133,10 +133,13 @@ def agent_child(
     products: tuple[str, ...] = (),
     *,
     granularity: str = "FIFTEEN_MINUTE",
+    rules: Path | None = None,
 ) -> Child:
     agent = Path(sys.executable).parent / "trading-agent"
     argv = [str(agent), "run", "--data", str(data), "--strategies-dir", str(strategy_dir),
             "--journal", str(data.parent / "journal")]  # fmt: skip
+    if rules is not None:
+        argv += ["--rules", str(rules)]
     if venue is not None:
         argv += ["--venue-url", venue.rest, "--venue-ws-url", venue.market_ws,
                  "--granularity", granularity]  # fmt: skip

@@ -10,8 +10,10 @@ from click.testing import CliRunner
 
 from agent_stubs import journal_day_events
 from operator_stubs import RunTe, Sql
+from rule_stubs import rule_text
 from trading_agent.store.event_store import EventStore
 from trading_console.cli import main
+from trading_console.proposals import add_proposal, approve
 
 DAY = "2023-11-15"
 START_NS = int(dt.datetime(2023, 11, 15, tzinfo=dt.UTC).timestamp()) * 1_000_000_000
@@ -109,3 +111,22 @@ def test_journal_when_no_agent_db_then_exit_1_naming_the_file(te: RunTe, tmp_pat
     assert done.returncode == 1
     assert f"{tmp_path / 'data' / 'agent.db'}: no agent store here" in done.stderr
     assert not (tmp_path / "journal").exists()
+
+
+def test_journal_when_a_proposal_was_decided_that_day_then_the_page_lists_it(
+    te: RunTe, data_dir: Path, tmp_path: Path
+) -> None:
+    """A proposal approved through the proposals module on that day is on the page, with
+    who approved it and why; one still waiting is named."""
+    rules = data_dir.parent / "config" / "rules"
+    for name, when in (("eth_cap", "order.size_base > 1"), ("night", "time.hour < 6")):
+        source = tmp_path / f"{name}.rule"
+        source.write_text(rule_text(name, when))
+        add_proposal(rules, source)
+    noon = dt.datetime(2023, 11, 15, 12, 0, 1, tzinfo=dt.UTC)
+    approve(rules, "eth_cap", operator="alice", reason="caps a runaway", now=noon, to="shadow")
+    done = te("journal", "--data", data_dir, "--day", DAY, "--no-plot")
+    assert done.returncode == 0, done.stderr
+    section = (data_dir.parent / "journal" / f"{DAY}.md").read_text().split("## Proposals")[1]
+    assert "| 12:00:01 | eth_cap | approved | shadow | alice | caps a runaway |" in section
+    assert "Waiting for a human: `night`." in section

@@ -27,6 +27,8 @@ __all__ = [
     "EquityPoint",
     "GateChange",
     "JournalPage",
+    "ProposalDecision",
+    "ProposalsDay",
     "RejectionNote",
     "RequestFailure",
     "StoredEvent",
@@ -252,8 +254,30 @@ def equity_curve(page: JournalPage) -> tuple[EquityPoint, ...]:
 # ---------------------------------------------------------------- markdown
 
 
-def render_markdown(page: JournalPage, *, plot_file: str | None = None) -> str:
-    """The page as markdown; `plot_file` (relative to the page) is linked if given."""
+class ProposalDecision(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the rule directory's decision ledger (`rules/decisions.jsonl`, written
+    by `te proposals approve|reject` and `te rules retire`)."""
+
+    ts: str  # ISO 8601, UTC
+    id: str
+    decision: str  # approved | rejected | retired
+    tier: str
+    operator: str
+    reason: str
+
+
+class ProposalsDay(msgspec.Struct, frozen=True, kw_only=True):
+    """The day's decisions on rule proposals, and the proposals still waiting."""
+
+    decisions: tuple[ProposalDecision, ...] = ()
+    pending: tuple[str, ...] = ()
+
+
+def render_markdown(
+    page: JournalPage, *, plot_file: str | None = None, proposals: ProposalsDay | None = None
+) -> str:
+    """The page as markdown; `plot_file` (relative to the page) is linked if given, and
+    `proposals` (None: no rule directory was given) fills the Proposals section."""
     sections = [
         _header(page),
         _summary(page),
@@ -263,9 +287,31 @@ def render_markdown(page: JournalPage, *, plot_file: str | None = None) -> str:
         _equity(page, plot_file),
         _anomalies(page),
         "## Loop findings\n\n" + f"{NONE_YET} (the learning loops are not built yet).",
-        "## Proposals\n\n" + f"{NONE_YET} (no loop proposes changes yet).",
+        _proposals(proposals),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _proposals(proposals: ProposalsDay | None) -> str:
+    head = "## Proposals\n\n"
+    if proposals is None:
+        return head + "Not read: the journal was written without the rule directory."
+    parts: list[str] = []
+    if proposals.decisions:
+        parts.append(
+            _table(
+                ("time (UTC)", "proposal", "decision", "tier", "by", "reason"),
+                [
+                    (d.ts[11:19], d.id, d.decision, d.tier, d.operator, d.reason)
+                    for d in proposals.decisions
+                ],
+            )
+        )
+    else:
+        parts.append(f"{NONE_YET}: no proposal was approved, rejected or retired this day.")
+    waiting = ", ".join(f"`{p}`" for p in proposals.pending) or "none"
+    parts.append(f"Waiting for a human: {waiting}.")
+    return head + "\n\n".join(parts)
 
 
 def _header(page: JournalPage) -> str:
