@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -13,9 +14,11 @@ import pytest
 import trading_sim as sim
 from console_stubs import WIDE_LIMITS, rows
 from gate_process import write_config
+from rule_stubs import rule_text, write_rule
 from trading_agent.domain.market import Candle
 from trading_console.backtest import BacktestError, BacktestResult, BacktestSpec, run_backtest
 from trading_console.cli import sim_fees
+from trading_gate.rule_files import load_rule_dir
 
 REPO = Path(__file__).resolve().parents[3]
 STRATEGIES = REPO / "config" / "strategies"
@@ -190,3 +193,44 @@ def test_run_when_product_not_on_the_venue_then_error_names_it(tmp_path: Path) -
     """Data for a product the paper venue does not list is refused by name."""
     with pytest.raises(BacktestError, match="DOGE-USD"):
         run(spec(tmp_path, data={"DOGE-USD": BTC}))
+
+
+# ---------------------------------------------------------------- rules
+
+
+def test_run_when_a_rule_forbids_the_strategys_entries_then_the_gate_refuses_them(
+    tmp_path: Path,
+) -> None:
+    """Rules apply in a backtest as in live: every entry is refused by the rule (named in
+    the audit row), so no trade happens; a shadow rule only records would-have outcomes."""
+    rules = tmp_path / "rules"
+    write_rule(rules, "active", "pause.rule", rule_text(
+        "pause_sma", 'order.strategy == "sma_cross" and not order.reduces_position',
+        'deny "sma_cross entries paused"',
+    ))  # fmt: skip
+    write_rule(rules, "shadow", "all.rule", rule_text("shadow_all", "order.size_base > 0"))
+    result = run(spec(tmp_path, rules_dir=rules))
+    assert result.orders > 0
+    assert result.rejections == {"rule_denied": result.orders}
+    assert result.trades == ()
+    payloads = [
+        json.loads(p)
+        for (p,) in rows(
+            result.run_dir / "gate.db",
+            "SELECT payload FROM audit WHERE event_type = 'order.rejected' ORDER BY seq",
+        )
+    ]
+    assert len(payloads) == result.orders
+    assert {p["decision"]["verdict"]["fired_by"] for p in payloads} == {"pause_sma"}
+    assert {p["shadow_rules"][0]["outcome"] for p in payloads} == {"fired"}
+    assert {p["rules_sha256"] for p in payloads} == {load_rule_dir(rules).sha256}
+
+
+def test_run_when_a_rule_file_is_bad_then_refused_before_anything_runs(tmp_path: Path) -> None:
+    """A rule that does not load refuses the backtest, naming the spot, and no run folder
+    is made."""
+    rules = tmp_path / "rules"
+    bad = write_rule(rules, "core", "bad.rule", rule_text("bad", "order.prodcut == 1"))
+    with pytest.raises(BacktestError, match=rf"{bad}:5:"):
+        run(spec(tmp_path, rules_dir=rules))
+    assert not (tmp_path / "run").exists()

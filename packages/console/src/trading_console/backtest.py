@@ -62,6 +62,8 @@ from trading_console.fast_replay import (
 )
 from trading_console.report import write_report
 from trading_gate import InProcessGate, PaperConfig, ReplayClock, load_config
+from trading_gate.core.rule_set import RuleSet
+from trading_gate.rule_files import RuleSetError, load_rule_dir
 
 __all__ = ["BacktestError", "BacktestResult", "BacktestSpec", "read_candles", "run_backtest"]
 
@@ -95,6 +97,9 @@ class BacktestSpec:
     seed: int = 0
     params: Mapping[str, StrategyParams] = field(default_factory=dict)  # overrides the dir
     replay: ReplayMode = "auto"  # "per_bar" forces the reference replay
+    # The rule directory (core/, active/, shadow/) the gate enforces, as in live; None:
+    # no rules.
+    rules_dir: Path | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,6 +162,7 @@ async def run_backtest(
     empty = [p for p, candles in series.items() if not candles]
     if not series or empty:
         raise BacktestError(f"no candles for {', '.join(empty) or 'any product'}")
+    rules = _rules(spec.rules_dir)
     _prepare(spec.run_dir)
     first = min(candles[0].start_ns for candles in series.values())
     clock = ReplayClock(first)
@@ -175,6 +181,7 @@ async def run_backtest(
             seed=spec.seed,
         ),
         starting_cash_usd=spec.starting_cash_usd,
+        rules=rules,
     )
     slots = _slots(spec, series)
     order = completion_order(series)
@@ -328,6 +335,15 @@ def _product_spec(gate: InProcessGate, product_id: str) -> ProductSpec:
     )
 
 
+def _rules(rules_dir: Path | None) -> RuleSet | None:
+    if rules_dir is None:
+        return None
+    try:
+        return load_rule_dir(rules_dir)
+    except RuleSetError as exc:
+        raise BacktestError(exc.render()) from None
+
+
 def _prepare(run_dir: Path) -> None:
     if (run_dir / "gate.db").exists() or (run_dir / "agent.db").exists():
         raise BacktestError(f"{run_dir} already holds a run; choose a new --out folder")
@@ -367,6 +383,7 @@ def _report_params(spec: BacktestSpec, result: BacktestResult) -> dict[str, obje
         "strategies": ", ".join(spec.strategies),
         "data": ", ".join(f"{p}: {path.name}" for p, path in spec.data.items()),
         "safety config": str(spec.safety_config),
+        "rules": str(spec.rules_dir) if spec.rules_dir is not None else "none",
         "starting cash (USD)": str(spec.starting_cash_usd),
         "fee tiers": ", ".join(
             f"{t.name} {t.maker_rate}/{t.taker_rate}" for t in spec.fees.tiers[:3]

@@ -346,6 +346,13 @@ def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> D
     is_flag=True,
     help="Run every bar through the engine (the reference replay), not the fast one.",
 )
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The rule directory the gate enforces [default: rules/ next to --config].",
+)
 def backtest(
     strategies: tuple[str, ...],
     products: tuple[str, ...],
@@ -360,6 +367,7 @@ def backtest(
     seed: int,
     as_json: bool,
     per_bar: bool,
+    rules_dir: Path | None,
 ) -> None:
     """Replay candles through the agent's strategies, the gate's checks and the paper venue.
 
@@ -381,6 +389,7 @@ def backtest(
         slippage_bps=slippage_bps,
         seed=seed,
         replay="per_bar" if per_bar else "auto",
+        rules_dir=rules_dir if rules_dir is not None else config.parent / "rules",
     )
     console = Console(stderr=True)
     try:
