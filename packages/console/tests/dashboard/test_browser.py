@@ -156,9 +156,25 @@ def test_page_when_real_run_then_numbers_match_the_databases(page: Page, live: L
     for code, count in refusals.items():
         row = page.locator('[data-testid="rejections"] tr', has_text=code)
         expect(row.locator("td").nth(1)).to_have_text(str(count))
+    for (strategy, product), stats in _last_reported_stats(live.agent_db).items():
+        row = page.locator(
+            f'[data-testid="strategies"] tr[data-strategy="{strategy}"][data-product="{product}"]'
+        )
+        expect(row.locator('td[data-field="confidence"]')).to_have_text(stats["confidence"])
+        expect(row.locator('td[data-field="trade-count"]')).to_have_text(stats["trade_count"])
     expect(page.get_by_test_id("rules")).to_have_text("no rules")
     expect(page.get_by_test_id("proposals")).to_have_text("no pending proposals")
     page.screenshot(path=live.shots / "overview.png", full_page=True)
+
+
+def _last_reported_stats(agent_db: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """Each (strategy, product)'s `reason.stats` from its last `order` event."""
+    last: dict[tuple[str, str], dict[str, str]] = {}
+    for (body,) in rows(agent_db, "SELECT body FROM events WHERE kind = 'order' ORDER BY seq"):
+        order = json.loads(body)
+        last[(order["strategy_id"], order["product_id"])] = order["reason"]["stats"]
+    assert last, "the agent must have sent orders for the Strategies panel to mean anything"
+    return last
 
 
 # ---------------------------------------------------------------- resume, then the kill switch
@@ -229,6 +245,9 @@ def test_kill_switch_when_confirmed_then_gate_halts_and_resting_order_cancelled(
         )
         expect(page.get_by_test_id("halt-banner")).to_contain_text("kill_switch")
         expect(page.get_by_test_id("open-orders")).to_contain_text("no open orders")
+        expect(
+            page.locator('[data-testid="anomalies"] li[data-kind="gate_state"]')
+        ).to_contain_text("gate HALTED: kill_switch: browser test: kill switch")
         page.screenshot(path=live.shots / "halted.png", full_page=True)
         page.screenshot(path=live.shots / "halted-viewport.png")
     finally:

@@ -1,5 +1,5 @@
 """Read-only queries over agent.db, for the console: P&L and its curve, closed trades,
-recent signals and skips, and the gate's refusals by code.
+recent signals and skips, the gate's refusals by code, and each strategy's record.
 
 agent.db is opened through SQLite's ``mode=ro`` URI with ``PRAGMA query_only``, and a
 missing file is an error, never a new empty database. `open_agent_db` holds one read
@@ -38,6 +38,7 @@ __all__ = [
     "PnlSummary",
     "SignalView",
     "SkipView",
+    "StrategyRecord",
     "TradeView",
     "closed_trades",
     "event_counts",
@@ -48,6 +49,7 @@ __all__ = [
     "recent_signals",
     "recent_skips",
     "rejections_by_code",
+    "strategy_records",
 ]
 
 _BUSY_TIMEOUT_S: Final = 1.0
@@ -430,3 +432,134 @@ def pnl_curve(conn: sqlite3.Connection, max_points: int = 2000) -> tuple[PnlPoin
         return tuple(points)
     step = (len(points) - 1) / (max_points - 1)
     return tuple(points[round(i * step)] for i in range(max_points))
+
+
+# ---------------------------------------------------------------- per strategy and product
+
+
+class StrategyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One (strategy, product) the agent signalled or traded, as its events say.
+
+    `confidence` (Loop 1's size multiplier), `trade_count`, `win_rate` and
+    `expectancy_bps` are what the agent last reported with an intent of this pair, exact
+    as it wrote them: None before its first intent, and win rate and expectancy also
+    before the strategy's first closed trade. The agent keeps that record per strategy
+    across all its products, so `trade_count` may exceed `trades_closed`, which (with
+    `net_pnl_usd`) counts this pair's own closed trades. `refusals` are the gate's
+    rejections of this pair's intents.
+    """
+
+    strategy_id: str
+    product_id: str
+    confidence: Decimal | None
+    trade_count: Decimal | None
+    win_rate: Decimal | None
+    expectancy_bps: Decimal | None
+    last_intent_seq: int | None
+    last_intent_ns: int | None
+    last_intent_side: str | None
+    last_regime: str | None
+    orders_sent: int
+    refusals: int
+    trades_closed: int
+    net_pnl_usd: Decimal
+    signals: int
+    last_signal_ns: int | None
+
+
+class _OrderReason(msgspec.Struct, frozen=True):
+    regime: str = ""
+    stats: dict[str, Decimal] = {}
+
+
+class _Order(msgspec.Struct, frozen=True):
+    intent_id: str
+    strategy_id: str
+    product_id: str
+    side: str = ""
+    reason: _OrderReason = _OrderReason()
+
+
+class _Refusal(msgspec.Struct, frozen=True):
+    intent_id: str | None = None
+
+
+class _TradeResult(msgspec.Struct, frozen=True):
+    strategy_id: str
+    product_id: str
+    net_pnl_usd: Decimal
+
+
+_SIGNALS_BY_PAIR: Final = (
+    "SELECT json_extract(body, '$.strategy_id') AS s, json_extract(body, '$.product_id') AS p, "
+    "count(*), max(ts_ns) FROM events WHERE kind = 'signal' GROUP BY s, p"
+)
+
+
+class _Tally:
+    """One pair's counts and sums, filled kind by kind."""
+
+    def __init__(self) -> None:
+        self.last: tuple[int, int, _Order] | None = None
+        self.orders = 0
+        self.refusals = 0
+        self.closed = 0
+        self.net = _ZERO
+        self.signals = 0
+        self.last_signal_ns: int | None = None
+
+    def record(self, strategy_id: str, product_id: str) -> StrategyRecord:
+        stats = self.last[2].reason.stats if self.last is not None else {}
+        return StrategyRecord(
+            strategy_id=strategy_id,
+            product_id=product_id,
+            confidence=stats.get("confidence"),
+            trade_count=stats.get("trade_count"),
+            win_rate=stats.get("win_rate"),
+            expectancy_bps=stats.get("expectancy_bps"),
+            last_intent_seq=None if self.last is None else self.last[0],
+            last_intent_ns=None if self.last is None else self.last[1],
+            last_intent_side=None if self.last is None else self.last[2].side,
+            last_regime=None if self.last is None else self.last[2].reason.regime,
+            orders_sent=self.orders,
+            refusals=self.refusals,
+            trades_closed=self.closed,
+            net_pnl_usd=self.net,
+            signals=self.signals,
+            last_signal_ns=self.last_signal_ns,
+        )
+
+
+def strategy_records(conn: sqlite3.Connection) -> tuple[StrategyRecord, ...]:
+    """Every (strategy, product) with a signal or an order, sorted by strategy then
+    product: what the agent last reported for it, and its orders, refusals, closed
+    trades' net P&L (an exact sum) and signals."""
+    tallies: dict[tuple[str, str], _Tally] = {}
+
+    def pair(key: tuple[str, str]) -> _Tally:
+        return tallies.setdefault(key, _Tally())
+
+    owners: dict[str, tuple[str, str]] = {}
+    for seq, ts, body in conn.execute(
+        "SELECT seq, ts_ns, body FROM events WHERE kind = 'order' ORDER BY seq"
+    ):
+        order = msgspec.json.decode(body, type=_Order)
+        key = (order.strategy_id, order.product_id)
+        owners[order.intent_id] = key
+        tally = pair(key)
+        tally.orders += 1
+        tally.last = (seq, ts, order)
+    for (body,) in conn.execute("SELECT body FROM events WHERE kind = 'rejected'"):
+        # A refusal of an intent the store never recorded sending has no pair to count for.
+        owner = owners.get(msgspec.json.decode(body, type=_Refusal).intent_id or "")
+        if owner is not None:
+            pair(owner).refusals += 1
+    for (body,) in conn.execute("SELECT body FROM events WHERE kind = 'trade_closed'"):
+        trade = msgspec.json.decode(body, type=_TradeResult)
+        tally = pair((trade.strategy_id, trade.product_id))
+        tally.closed += 1
+        tally.net = _EXACT.add(tally.net, trade.net_pnl_usd)
+    for strategy_id, product_id, n, last_ns in conn.execute(_SIGNALS_BY_PAIR):
+        tally = pair((str(strategy_id), str(product_id)))
+        tally.signals, tally.last_signal_ns = int(n), int(last_ns)
+    return tuple(tallies[key].record(*key) for key in sorted(tallies))

@@ -17,6 +17,7 @@ from typing import Final
 import msgspec
 
 from trading_agent.store.read import PnlSummary
+from trading_console.anomalies import GateFacts, status_anomalies
 from trading_contract import AdminStatusReply, Side, TradingState
 from trading_gate.read import FillView, ModeView, OrderView, PositionView
 
@@ -160,22 +161,18 @@ def _recorded_summary(
 
 
 def _anomalies(gate: GateSummary, audit: AuditSummary | None) -> tuple[str, ...]:
-    found: list[str] = []
-    if gate.state is not None and gate.state is not TradingState.ACTIVE:
-        where = "" if gate.running else " (as gate.db last recorded it)"
-        found.append(f"gate {gate.state.value.upper()}{where}: {gate.cause}")
-    if (
-        gate.heartbeat_age_s is not None
-        and gate.heartbeat_timeout_s is not None
-        and gate.heartbeat_age_s > gate.heartbeat_timeout_s
-    ):
-        found.append(
-            f"no agent heartbeat for {gate.heartbeat_age_s:.1f} s"
-            f" (dead man's timeout {gate.heartbeat_timeout_s:g} s)"
-        )
-    if audit is not None and not audit.ok:
-        found.append(f"audit chain does not verify: {audit.error or audit.first_problem}")
-    return tuple(found)
+    # The dashboard's Anomalies panel flags the same conditions: one rule, two views.
+    facts = GateFacts(
+        state=gate.state,
+        running=gate.running,
+        cause=gate.cause,
+        since_ns=gate.since_ns,
+        last_heartbeat_ns=gate.last_heartbeat_ns,
+        heartbeat_age_s=gate.heartbeat_age_s,
+        heartbeat_timeout_s=gate.heartbeat_timeout_s,
+    )
+    problem = None if audit is None or audit.ok else str(audit.error or audit.first_problem)
+    return tuple(a.text for a in status_anomalies(facts, problem))
 
 
 class GateRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,6 +1,10 @@
 """What the dashboard shows and does: one function per panel over the two read modules,
 and the kill switch and resume over the gate's admin socket.
 
+The gate panel carries the Anomalies panel (what `te status` flags, with the gate's
+audit log's own warnings) and the agent panel each strategy's record (Loop 1's
+confidence as last reported, and its trades).
+
 Panels never raise for a missing or unreadable source: each carries its own `error`
 text, so a gate that is not running, or an agent that never started, is said on the page
 instead of blanking it. Values are frozen Structs that encode straight to JSON (money as
@@ -11,8 +15,9 @@ import datetime as dt
 import getpass
 import re
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -20,10 +25,12 @@ import msgspec
 
 import trading_contract as c
 from trading_agent.store import read as agent_read
+from trading_console import anomalies as found
 from trading_console import proposals as props
 from trading_console.rule_stats import RuleLoad, RuleStats, read_rule_stats
-from trading_gate import admin_client
+from trading_gate import ConfigError, admin_client, load_config, verify_audit
 from trading_gate import read as gate_read
+from trading_gate.audit import AuditUnavailable
 from trading_gate.rule_files import RuleSetError, load_rule_dir
 from trading_gate.rules import Rule
 
@@ -35,6 +42,7 @@ __all__ = [
     "ActionRefused",
     "ActionResult",
     "AgentPanel",
+    "AnomaliesPanel",
     "BookPanel",
     "ChartPoint",
     "GatePanel",
@@ -43,9 +51,11 @@ __all__ = [
     "ProposalsPanel",
     "RuleRow",
     "RulesPanel",
+    "SlowChecks",
     "Snapshot",
     "Sources",
     "agent_panel",
+    "anomalies_panel",
     "approve_proposal",
     "book_panel",
     "chart_points",
@@ -64,6 +74,7 @@ RESUME_WORD: Final = "RESUME"
 APPROVE_WORD: Final = "APPROVE"
 REJECT_WORD: Final = "REJECT"
 _ROWS: Final = 20
+_ANOMALIES: Final = 50
 _OPERATOR: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@\-]{0,63}$")
 _NS_PER_S: Final = 1_000_000_000
 
@@ -77,20 +88,33 @@ class Sources:
     admin_socket: Path
     # The rule directory (core/, active/, shadow/, proposed/); None: no rules panel.
     rules_dir: Path | None = None
+    # safety.yaml, for the dead man's timeout; None: heartbeats are not judged.
+    safety_config: Path | None = None
     status_timeout_s: float = 2.0
     action_timeout_s: float = admin_client.DEFAULT_TIMEOUT_S
+    # Verifying the audit chain reads all of gate.db: done at most this often, not per push.
+    slow_check_interval_s: float = 30.0
+    slow_checks: "SlowChecks" = field(default_factory=lambda: SlowChecks(), compare=False)
+
+    @property
+    def audit_anchor(self) -> Path:
+        """The anchor file the gate writes beside gate.db."""
+        return self.gate_db.parent / "audit.anchor"
 
     @classmethod
     def in_data_dir(
         cls, data_dir: Path, admin_socket: Path, rules_dir: Path | None = None
     ) -> "Sources":
         """The installation's layout (`te bootstrap`): rules default to
-        DATA/../config/rules, where `te up` and `te rules` look."""
+        DATA/../config/rules, where `te up` and `te rules` look, and safety.yaml to
+        DATA/../config/safety.yaml, where `te status` looks."""
+        config = data_dir.resolve().parent / "config"
         return cls(
             gate_db=data_dir / "gate.db",
             agent_db=data_dir / "agent.db",
             admin_socket=admin_socket,
             rules_dir=rules_dir if rules_dir is not None else data_dir.parent / "config" / "rules",
+            safety_config=config / "safety.yaml",
         )
 
 
@@ -125,6 +149,7 @@ class GatePanel(msgspec.Struct, frozen=True, kw_only=True):
     history: tuple[gate_read.ModeChange, ...]
     last_kill: gate_read.KillView | None
     db_error: str | None
+    anomalies: "AnomaliesPanel"
 
 
 def live_status(sources: Sources) -> LiveStatus | str:
@@ -155,7 +180,8 @@ def live_status(sources: Sources) -> LiveStatus | str:
 
 
 def gate_panel(sources: Sources) -> GatePanel:
-    """The gate: live status if it answers, and what gate.db last recorded either way."""
+    """The gate: live status if it answers, and what gate.db last recorded either way,
+    with the anomalies that state and gate.db's audit log show."""
     live = live_status(sources)
     recorded: gate_read.ModeView | None = None
     history: tuple[gate_read.ModeChange, ...] = ()
@@ -174,8 +200,17 @@ def gate_panel(sources: Sources) -> GatePanel:
         state, cause, since = recorded.state.value, _cause_text(recorded), recorded.since_ns
     else:
         state, cause, since = "unknown", "the gate has recorded no trading state", None
+    running = isinstance(live, LiveStatus)
+    facts = found.GateFacts(
+        state=None if state == "unknown" else c.TradingState(state),
+        running=running,
+        cause=cause,
+        since_ns=since,
+        last_heartbeat_ns=live.last_heartbeat_ns if isinstance(live, LiveStatus) else None,
+        heartbeat_age_s=_heartbeat_age_s(live) if isinstance(live, LiveStatus) else None,
+    )
     return GatePanel(
-        running=isinstance(live, LiveStatus),
+        running=running,
         state=state,
         halted=state == c.TradingState.HALTED.value,
         cause=cause,
@@ -186,12 +221,121 @@ def gate_panel(sources: Sources) -> GatePanel:
         history=history,
         last_kill=kill,
         db_error=db_error,
+        anomalies=anomalies_panel(sources, facts),
     )
+
+
+def _heartbeat_age_s(live: LiveStatus) -> float | None:
+    # As `te status` measures it: on the gate's clock, at its reply.
+    if live.last_heartbeat_ns is None:
+        return None
+    return (live.as_of_ns - live.last_heartbeat_ns) / _NS_PER_S
 
 
 def _cause_text(mode: gate_read.ModeView) -> str:
     # The same text the gate's status reply gives: "cause: detail".
     return f"{mode.cause}: {mode.detail}" if mode.detail else mode.cause
+
+
+# ---------------------------------------------------------------- anomalies
+
+
+class AnomaliesPanel(msgspec.Struct, frozen=True, kw_only=True):
+    """What `te status` flags, and the audit log's warnings, newest first and at most
+    `_ANOMALIES`. `chain_checked_ns`: when the audit chain was last verified (None: not
+    yet, or there is no gate.db). `notes` say what could not be judged."""
+
+    items: tuple[found.Anomaly, ...] = ()
+    chain_checked_ns: int | None = None
+    heartbeat_timeout_s: float | None = None
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class _SlowResult(msgspec.Struct, frozen=True, kw_only=True):
+    chain_problem: str | None
+    chain_checked_ns: int | None
+    heartbeat_timeout_s: float | None
+    notes: tuple[str, ...]
+
+
+class SlowChecks:
+    """The audit chain's verdict and the dead man's timeout, as of the last check.
+
+    Both read whole files (the chain is all of gate.db), so one dashboard re-reads them
+    every `Sources.slow_check_interval_s`, not on every push; the lock makes concurrent
+    pushes wait for one check instead of each running its own.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[float, _SlowResult] | None = None
+
+    def result(self, sources: Sources) -> _SlowResult:
+        with self._lock:
+            now = time.monotonic()
+            if self._last is None or now - self._last[0] >= sources.slow_check_interval_s:
+                self._last = (now, _slow_checks(sources))
+            return self._last[1]
+
+
+def _slow_checks(sources: Sources) -> _SlowResult:
+    notes: list[str] = []
+    timeout_s: float | None = None
+    if sources.safety_config is not None:
+        try:
+            loaded = load_config(sources.safety_config)
+            timeout_s = float(loaded.config.dead_man.heartbeat_timeout_s)
+        except ConfigError as exc:
+            notes.append(f"dead man's timeout unknown: {str(exc).splitlines()[0]}")
+    if not sources.gate_db.exists():
+        return _SlowResult(
+            chain_problem=None, chain_checked_ns=None, heartbeat_timeout_s=timeout_s,
+            notes=tuple(notes),
+        )  # fmt: skip
+    return _SlowResult(
+        chain_problem=_chain_problem(sources),
+        chain_checked_ns=time.time_ns(),
+        heartbeat_timeout_s=timeout_s,
+        notes=tuple(notes),
+    )
+
+
+def _chain_problem(sources: Sources) -> str | None:
+    """Why the audit chain does not verify, in `te status`'s words; None when it does."""
+    anchor = sources.audit_anchor
+    try:
+        report = verify_audit(sources.gate_db, anchor if anchor.exists() else None)
+    except AuditUnavailable as exc:
+        return f"cannot read the audit log: {exc}"
+    if report.ok:
+        return None
+    first = report.problems[0]
+    return f"seq {first.seq}: {first.message}" if first.seq is not None else first.message
+
+
+def anomalies_panel(sources: Sources, gate: found.GateFacts) -> AnomaliesPanel:
+    """`te status`'s anomalies for `gate` (its heartbeat judged against safety.yaml's
+    dead man's timeout, the chain as last verified) and gate.db's audit warnings."""
+    slow = sources.slow_checks.result(sources)
+    facts = msgspec.structs.replace(gate, heartbeat_timeout_s=slow.heartbeat_timeout_s)
+    standing = found.status_anomalies(
+        facts, slow.chain_problem, audit_checked_ns=slow.chain_checked_ns
+    )
+    logged: tuple[found.Anomaly, ...] = ()
+    error = None
+    try:
+        with gate_read.open_gate_db(sources.gate_db) as conn:
+            logged = found.audit_anomalies(conn, _ANOMALIES)
+    except gate_read.GateDbError as exc:
+        error = str(exc)
+    return AnomaliesPanel(
+        items=found.newest_first((*standing, *logged), _ANOMALIES),
+        chain_checked_ns=slow.chain_checked_ns,
+        heartbeat_timeout_s=slow.heartbeat_timeout_s,
+        notes=slow.notes,
+        error=error,
+    )
 
 
 # ---------------------------------------------------------------- the book (gate.db)
@@ -251,6 +395,8 @@ class AgentPanel(msgspec.Struct, frozen=True, kw_only=True):
     rejections_by_code: tuple[agent_read.CodeCount, ...] = ()
     gate_state_seen: agent_read.GateStateSeen | None = None
     event_counts: dict[str, int] = {}
+    # The Strategies panel: one row per (strategy, product) signalled or traded.
+    strategies: tuple[agent_read.StrategyRecord, ...] = ()
     error: str | None = None
 
 
@@ -272,7 +418,7 @@ def chart_points(points: tuple[agent_read.PnlPoint, ...]) -> tuple[ChartPoint, .
 
 
 def agent_panel(sources: Sources) -> AgentPanel:
-    """The agent's P&L, trades, signals and skips."""
+    """The agent's P&L, trades, signals and skips, and each strategy's record."""
     try:
         with agent_read.open_agent_db(sources.agent_db) as conn:
             counts = agent_read.event_counts(conn)
@@ -286,6 +432,7 @@ def agent_panel(sources: Sources) -> AgentPanel:
                 rejections_by_code=agent_read.rejections_by_code(conn),
                 gate_state_seen=agent_read.gate_state_seen(conn),
                 event_counts=counts,
+                strategies=agent_read.strategy_records(conn),
             )
     except agent_read.AgentDbError as exc:
         return AgentPanel(error=str(exc))

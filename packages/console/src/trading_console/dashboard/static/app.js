@@ -229,6 +229,57 @@
     ], agent.error ? "unavailable" : "no skipped signals");
   }
 
+  function fieldCell(field, text, cls) {
+    const td = cell(text, cls);
+    td.dataset.field = field;
+    return td;
+  }
+
+  function renderStrategies(agent) {
+    // Exact as the agent wrote them: decimal strings, never re-rounded through a float.
+    fillRows($("strategies"), agent.strategies, (r) => [
+      fieldCell("strategy", r.strategy_id), fieldCell("product", r.product_id),
+      fieldCell("confidence", plain(r.confidence), "num"),
+      fieldCell("trade-count", plain(r.trade_count), "num"),
+      fieldCell("win-rate", plain(r.win_rate), "num"),
+      fieldCell("expectancy", plain(r.expectancy_bps), "num"),
+      fieldCell("net-pnl", plain(r.net_pnl_usd) + " USD (" + r.trades_closed + " trades)",
+        "num " + signClass(r.net_pnl_usd)),
+      fieldCell("orders", r.orders_sent, "num"), fieldCell("refusals", r.refusals, "num"),
+      fieldCell("last-intent", r.last_intent_ns === null ? "none yet"
+        : time(r.last_intent_ns) + " " + r.last_intent_side + (r.last_regime ? " (" + r.last_regime + ")" : "")),
+      fieldCell("signals", r.signals, "num"),
+    ], agent.error ? "unavailable" : "no strategy has signalled yet");
+    for (const row of $("strategies").rows) {
+      if (row.cells.length < 2) continue;
+      row.dataset.strategy = row.cells[0].textContent;
+      row.dataset.product = row.cells[1].textContent;
+    }
+  }
+
+  function renderAnomalies(panel) {
+    const list = $("anomalies");
+    list.replaceChildren();
+    for (const a of panel.items) {
+      const li = document.createElement("li");
+      li.dataset.kind = a.kind;
+      li.dataset.source = a.source;
+      li.append(
+        textBlock("span", a.ts_ns === null ? "now" : time(a.ts_ns), "when"),
+        textBlock("span", a.source, "source source-" + a.source),
+        textBlock("span", a.text, "text"),
+      );
+      list.append(li);
+    }
+    if (!panel.items.length) list.append(textBlock("li", panel.error ? "unknown" : "none", "none"));
+    const timeout = panel.heartbeat_timeout_s;
+    $("anomalies-checks").textContent =
+      (panel.chain_checked_ns ? "audit chain checked " + time(panel.chain_checked_ns) : "audit chain not checked (no gate.db)") +
+      "; heartbeats judged against " + (timeout === null ? "no timeout (safety.yaml unread)" : "the dead man's timeout of " + timeout + " s");
+    show($("anomalies-notes"), panel.notes.join("; "));
+    show($("anomalies-error"), panel.error);
+  }
+
   function renderChart(curve) {
     $("chart-empty").hidden = curve.length > 0;
     if (typeof LightweightCharts === "undefined") return;
@@ -387,7 +438,9 @@
     $("generated").textContent = time(snap.generated_ns);
     renderGate(snap.gate, snap.book.counts);
     renderBook(snap.book);
+    renderAnomalies(snap.gate.anomalies);
     renderAgent(snap.agent);
+    renderStrategies(snap.agent);
     renderRejections(snap.book, snap.agent);
     renderRules(snap.rules);
     renderProposals(snap.proposals);
