@@ -13,6 +13,7 @@ from operator_stubs import (
     stale_socket,
     tamper_audit_row,
 )
+from trading_gate.audit import AuditLog, open_audit_db
 
 TERMINAL = ("filled", "cancelled", "rejected", "expired")
 
@@ -142,3 +143,28 @@ def test_status_when_audit_chain_tampered_then_anomaly_names_the_row(
     assert report["audit"]["ok"] is False
     assert report["audit"]["first_problem"].startswith("seq 3:")
     assert any(a.startswith("audit chain does not verify: seq 3") for a in report["anomalies"])
+
+
+def test_status_when_the_audit_log_holds_a_refused_reload_then_it_is_an_anomaly(
+    te: RunTe, traded_copy: Path, sql: Sql
+) -> None:
+    """Anomalies the gate wrote to its audit log (here a refused rules reload, appended
+    with the gate's own AuditLog, so the chain still verifies) are listed with their row."""
+    db = traded_copy / "gate.db"
+    conn = open_audit_db(db)
+    log = AuditLog(conn, anchor_path=traded_copy / "audit.anchor")
+    record = log.append(
+        "rules.reload_refused",
+        {"sha256": "0" * 64, "problems": ["active/x.rule:5:8: error: unknown field"]},
+        ts_wall_ns=1_764_633_600_000_000_000,
+        ts_mono_ns=1,
+    )
+    log.close(ts_wall_ns=1_764_633_600_000_000_001)
+    conn.close()
+    done = te("status", "--data", traded_copy, "--json")
+    report = json.loads(done.stdout)
+    assert report["audit"]["ok"] is True
+    listed = [a for a in report["anomalies"] if f"audit #{record.seq}:" in a]
+    assert len(listed) == 1
+    assert listed[0].startswith("2025-12-02 00:00:00Z")
+    assert "active/x.rule:5:8" in listed[0]

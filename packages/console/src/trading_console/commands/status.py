@@ -20,6 +20,7 @@ from rich.table import Table
 
 from trading_agent.domain.journal_page import day_bounds_ns
 from trading_agent.store import read as agent_read
+from trading_console.anomalies import audit_anomalies
 from trading_console.commands.common import (
     ADMIN_SOCKET,
     EXIT_NOT_RUNNING,
@@ -44,6 +45,7 @@ GATE_DB: Final = "gate.db"
 AGENT_DB: Final = "agent.db"
 STATUS_TIMEOUT_S: Final = 5.0  # a status is answered at once; a hung gate is a finding
 _NS_PER_S: Final = 1_000_000_000
+_LOGGED_ANOMALIES: Final = 10
 _EXACT: Final = Context(prec=300)
 _STATE_STYLE: Final = {
     TradingState.ACTIVE: "bold green",
@@ -92,6 +94,7 @@ def gather(data_dir: Path, config: Path, *, now_ns: int) -> StatusReport:
         audit=_audit(data_dir) if (data_dir / GATE_DB).exists() else None,
         heartbeat_timeout_s=_heartbeat_timeout(config, notes),
         notes=notes,
+        logged=_logged_anomalies(data_dir / GATE_DB, notes),
     )
 
 
@@ -109,6 +112,26 @@ def _ask_gate(data_dir: Path) -> tuple[AdminStatusReply | None, str | None]:
     if not isinstance(reply, AdminStatusReply):
         return None, f"the gate did not answer the status request: {reply}"
     return reply, None
+
+
+def _logged_anomalies(path: Path, notes: list[str]) -> tuple[str, ...]:
+    """The audit log's recent anomalies (stream gaps, reconciliation problems, refused
+    reloads, external fills, unverified kills), newest first, as the dashboard lists them."""
+    if not path.exists():
+        return ()
+    try:
+        with gate_read.open_gate_db(path) as conn:
+            found = audit_anomalies(conn, limit=_LOGGED_ANOMALIES)
+    except gate_read.GateDbError as exc:
+        notes.append(str(exc))
+        return ()
+    return tuple(f"{_utc(a.ts_ns)} audit #{a.seq}: {a.text}" for a in found)
+
+
+def _utc(ts_ns: int | None) -> str:
+    if ts_ns is None:
+        return "?"
+    return dt.datetime.fromtimestamp(ts_ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _gate_record(path: Path, notes: list[str]) -> GateRecord | None:

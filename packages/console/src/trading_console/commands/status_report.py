@@ -195,6 +195,7 @@ def build_report(
     audit: AuditSummary | None,
     heartbeat_timeout_s: float | None,
     notes: Iterable[str] = (),
+    logged: Iterable[str] = (),
 ) -> StatusReport:
     """Everything `te status` shows. `live` is the running gate's reply, or None with
     `unreachable` saying why; `record` is gate.db, or None when there is none."""
@@ -213,6 +214,6 @@ def build_report(
         gate_pnl=gate_pnl(record.fills) if record is not None else None,
         agent_pnl=agent,
         audit=audit,
-        anomalies=_anomalies(gate, audit),
+        anomalies=(*_anomalies(gate, audit), *logged),
         notes=tuple(notes),
     )
