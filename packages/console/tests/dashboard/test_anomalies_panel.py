@@ -180,7 +180,8 @@ def test_anomalies_when_every_kind_written_then_listed_newest_first_routine_ones
 
 def test_anomalies_when_written_then_standing_ones_are_te_status_own(writer: AuditWriter) -> None:
     """For the same data directory the panel's standing conditions are, word for word,
-    the anomalies `te status` reports."""
+    the anomalies `te status` reports first; te status then lists the same audit rows
+    as the panel, newest first (its ten most recent)."""
     _write_every_kind(writer)
     data = writer.path.parent
     sources = _sources(data, safety_config=REPO / "config" / "safety.yaml")
@@ -189,8 +190,13 @@ def test_anomalies_when_written_then_standing_ones_are_te_status_own(writer: Aud
     report = gather(data, REPO / "config" / "safety.yaml", now_ns=writer.now)
 
     standing = tuple(a.text for a in panel.items if a.seq is None)
+    logged = [a for a in panel.items if a.seq is not None][:10]
     assert report.anomalies
-    assert standing == report.anomalies
+    assert report.anomalies[: len(standing)] == standing
+    rest = report.anomalies[len(standing) :]
+    assert len(rest) == len(logged)
+    for line, anomaly in zip(rest, logged, strict=True):
+        assert f"audit #{anomaly.seq}: {anomaly.text}" in line
 
 
 def test_anomalies_when_gate_active_and_log_clean_then_none(writer: AuditWriter) -> None:
