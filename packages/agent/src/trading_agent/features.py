@@ -19,6 +19,7 @@ from trading_agent.domain.market import Candle
 from trading_agent.domain.regime import Regime, RegimeClassifier, RegimeParams
 from trading_agent.domain.regime_batch import regime_series_of
 from trading_agent.signals.incremental import RealizedVol
+from trading_agent.signals.replayed import realized_vol_replayed
 
 __all__ = [
     "VOL_WINDOW_BARS",
@@ -66,8 +67,7 @@ class PrecomputedFeatures:
         self._by_start: dict[str, dict[int, tuple[Regime, float | None]]] = {}
         for product, candles in series.items():
             regimes = regime_series_of(candles, params)
-            vol = RealizedVol(VOL_WINDOW_BARS)
-            vols = [vol.update(float(c.close)) for c in candles]
+            vols = realized_vol_replayed([float(c.close) for c in candles], VOL_WINDOW_BARS)
             self._by_start[product] = {
                 c.start_ns: (r, v) for c, r, v in zip(candles, regimes, vols, strict=True)
             }

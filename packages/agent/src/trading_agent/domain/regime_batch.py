@@ -8,7 +8,7 @@ How exactness is kept. The labels are thresholds over floats, and the batch form
 ADX and the variance ratio agree with the online ones to about 1e-12, not bit for bit.
 So:
 - realized vol, whose values are *ranked* (where an ulp can reorder near-equal values),
-  is computed with the online `RealizedVol` itself, and ranked with the batch
+  is the online `RealizedVol`'s own floats (replayed in one loop), ranked with the batch
   `percentile_rank` (counting, exact given the same values);
 - ADX and the variance-ratio z are batch values, and any warm bar where one of them
   lies within `_MARGIN` of a threshold it is compared with is doubtful; one doubtful
@@ -37,7 +37,7 @@ from trading_agent.domain.regime import (
     trend_label,
     volatility_label,
 )
-from trading_agent.signals.incremental import RealizedVol
+from trading_agent.signals.replayed import realized_vol_replayed
 from trading_agent.signals.vectorized import adx, percentile_rank, variance_ratio
 
 __all__ = ["regime_series", "regime_series_of"]
@@ -85,8 +85,7 @@ def regime_series(
 
 def _vol_rank(close: FloatArray, params: RegimeParams) -> FloatArray:
     """Percentile rank of the online realized vol (NaN where either is not yet warm)."""
-    vol = RealizedVol(params.vol_window)
-    values = [vol.update(x) for x in close.tolist()]
+    values = realized_vol_replayed(close.tolist(), params.vol_window)
     first = params.vol_window  # the first bar with a value
     rank = np.full(len(close), np.nan)
     if len(values) > first:

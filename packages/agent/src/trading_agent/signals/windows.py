@@ -12,12 +12,13 @@ variance is exactly 0 and its mean exactly its value, as in the batch form.
 
 import math
 from collections import deque
+from typing import Final
 
-__all__ = ["RollingMax", "RollingMoments", "RollingSum"]
+__all__ = ["COLLAPSE", "RollingMax", "RollingMoments", "RollingSum"]
 
 # Recompute M2 from the window when it falls below this fraction of its peak since the
 # last recompute: the rounding error left behind is about eps / this fraction relative.
-_COLLAPSE = 2.0**-20
+COLLAPSE: Final = 2.0**-20
 
 
 class RollingSum:
@@ -50,7 +51,7 @@ class RollingSum:
         else:
             self.total += x - values.popleft()
             self._since += 1
-            collapsed = self._nonnegative and self.total < self._peak * _COLLAPSE
+            collapsed = self._nonnegative and self.total < self._peak * COLLAPSE
             if self._since >= self.n or collapsed:
                 self._since = 0
                 self.total = math.fsum(values)
@@ -117,7 +118,7 @@ class RollingMoments:
             self._m2 += (x - old) * (x - mean + old - self._mean)
             self._mean = mean
             self._since += 1
-            if self._since >= self.n or self._m2 < self._peak * _COLLAPSE:
+            if self._since >= self.n or self._m2 < self._peak * COLLAPSE:
                 self._recompute()
         if self._m2 > self._peak:
             self._peak = self._m2
