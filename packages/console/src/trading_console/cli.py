@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.table import Table
 
 import trading_contract
+from trading_console import up_lock
 from trading_console.commands.audit import audit
 from trading_console.commands.bootstrap import bootstrap
 from trading_console.commands.control import kill, resume
 from trading_console.commands.data import data
+from trading_console.commands.down import down
 from trading_console.commands.journal import journal
 from trading_console.commands.proposals import proposals
 from trading_console.commands.rules import rules
@@ -56,6 +58,7 @@ main.add_command(resume)
 main.add_command(audit)
 main.add_command(journal)
 main.add_command(data)
+main.add_command(down)
 main.add_command(rules)
 main.add_command(proposals)
 
@@ -142,6 +145,10 @@ def up(
     if not config.is_file():
         raise click.ClickException(f"no safety config at {config}; pass --config PATH")
     root = data.resolve()
+    try:
+        up_lock.take(root)
+    except up_lock.UpLockError as exc:
+        raise click.ClickException(str(exc)) from exc
     if exchange != "live":
         _set_aside_previous_run(console, root)
     started: list[Child] = []
@@ -153,7 +160,7 @@ def up(
             "logs:     " + ", ".join(str(c.log_path) for c in started) + "\n"
             f"status:   uv run te status --data {data}\n"
             f"kill:     uv run te kill --data {data} --reason '...'\n"
-            "Ctrl-C stops everything.",
+            f"stop:     Ctrl-C, or uv run te down --data {data}",
             soft_wrap=True,
         )
         began = time.monotonic()
@@ -171,6 +178,7 @@ def up(
     finally:
         signal.signal(signal.SIGTERM, previous)
         _stop_stack(console, started)
+        up_lock.release(root)
 
 
 def _start_stack(
