@@ -87,6 +87,9 @@ class InProcessGate:
         # A backtest's journal is rebuilt by re-running it, so it is not fsynced per
         # commit (the live gate's synchronous=FULL is checked when the file is opened).
         self._conn.execute("PRAGMA synchronous = OFF")
+        # One writer, no reader until the run ends: hold the lock for the whole run
+        # instead of taking the WAL's shared-memory locks on every transaction.
+        self._conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         journal.create_tables(self._conn)
         self._audit = AuditLog(self._conn, anchor_path=data_dir / "audit.anchor")
         self._work: list[Coroutine[Any, Any, object]] = []
