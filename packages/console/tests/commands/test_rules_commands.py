@@ -265,3 +265,13 @@ def test_approve_when_gate_does_not_confirm_reload_then_exit_1(tmp_path: Path) -
         assert "refused the reload" in done.output
         assert "bad.rule" in done.output
         assert (rules / "active" / "tiny_cap.rule").exists()
+
+
+def test_rules_vocabulary_when_printed_then_the_gates_own_table() -> None:
+    """`te rules vocabulary` prints what the gate's language accepts, from the gate's code."""
+    from trading_gate.rules import VOCABULARY, describe_vocabulary
+
+    done = CliRunner().invoke(main, ["rules", "vocabulary"])
+    assert done.exit_code == 0
+    assert done.output == describe_vocabulary()
+    assert all(f"`{name}`" in done.output for name in VOCABULARY)

@@ -234,7 +234,7 @@ def _shown(value: object) -> str:
 
 @click.group()
 def rules() -> None:
-    """The gate's rules: list them with their counts, check, show and retire one."""
+    """The gate's rules: list them with their counts, check, show, retire, the vocabulary."""
 
 
 @rules.command("list")
@@ -343,3 +343,11 @@ def retire_command(
         return
     click.echo(f"retired:   {rule_id} ({change.entry.tier}) -> {change.moved_to}")
     raise SystemExit(reload_gate(data_dir, operator, change.rule_set))
+
+
+@rules.command("vocabulary")
+def vocabulary_command() -> None:
+    """Every field a rule may read (type, unit, meaning) and every operator (docs/rules.md)."""
+    from trading_gate.rules import describe_vocabulary
+
+    click.echo(describe_vocabulary(), nl=False)
