@@ -10,13 +10,13 @@ given are unavailable, so a rule that reads one fails closed, as in the gate), o
 """
 
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
 from trading_gate.core.rule_set import RuleSet
+from trading_gate.read import GateDbError, open_gate_db
 from trading_gate.rule_files import RuleSetError, load_rule_dir
 from trading_gate.rules import VOCABULARY, Expr, Rule, RuleContext, Value, evaluate
 from trading_gate.rules.ast import Field, ReduceOnly, Require, children
@@ -131,17 +131,18 @@ def context_from_json(text: str, *, source: str) -> RuleContext:
 
 
 def context_from_audit(db: Path, seq: int) -> RuleContext:
-    """The rule context recorded with the decision at audit row `seq` of gate.db.
+    """The rule context recorded with the decision at audit row `seq` of gate.db, read
+    through the console's read-only opener.
 
     Raises:
-        ExplainInputError: no such row, or the row holds no rule context (the gate had
-            no rules when it decided).
+        ExplainInputError: no gate.db there, not a gate journal, no such row, or a row
+            with no rule context (no decision, or the gate had no rules then).
     """
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        row = conn.execute("SELECT payload FROM audit WHERE seq = ?", (seq,)).fetchone()
-    finally:
-        conn.close()
+        with open_gate_db(db) as conn:
+            row = conn.execute("SELECT payload FROM audit WHERE seq = ?", (seq,)).fetchone()
+    except GateDbError as exc:
+        raise ExplainInputError(str(exc)) from None
     if row is None:
         raise ExplainInputError(f"{db}: no audit row {seq}")
     payload = json.loads(row[0])

@@ -115,3 +115,17 @@ def test_vocabulary_when_printed_then_lists_every_field_with_its_type() -> None:
     assert "order.notional_usd" in out
     assert "market.mid_age" in out
     assert "decimal usd" in out
+
+
+def test_explain_when_the_db_is_missing_or_not_a_journal_then_exit_2_naming_it(
+    tmp_path: Path,
+) -> None:
+    """--db on a missing file or a file that is no database: a one-line error, no trace."""
+    junk = tmp_path / "junk.db"
+    junk.write_text("not sqlite")
+    for db, expected in ((tmp_path / "none.db", "no gate.db at"), (junk, "not a database")):
+        code, out = _run("explain", "--db", str(db), "--seq", "1", "--rules", str(tmp_path))
+        assert code == 2, out
+        assert expected in out
+        assert str(db) in out
+        assert "Traceback" not in out
