@@ -42,11 +42,13 @@ class RuleSetError(Exception):
         self.problems = tuple(problems)
         super().__init__(self.render())
 
+    def problem_texts(self) -> list[str]:
+        """Each problem as text (a RuleProblem with its line and caret)."""
+        return [p if isinstance(p, str) else p.render() for p in self.problems]
+
     def render(self) -> str:
-        lines = [f"{self.source}: {len(self.problems)} problem(s); no rule was loaded"]
-        for problem in self.problems:
-            lines.append(problem if isinstance(problem, str) else problem.render())
-        return "\n".join(lines)
+        head = f"{self.source}: {len(self.problems)} problem(s); no rule was loaded"
+        return "\n".join([head, *self.problem_texts()])
 
 
 def load_rule_dir(root: Path) -> RuleSet:
@@ -90,28 +92,30 @@ def load_rule_dir(root: Path) -> RuleSet:
 def rule_dir_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     """(relative path, size, mtime_ns) of every rule file: cheap to poll for changes."""
     found: list[tuple[str, int, int]] = []
+    for tier, path in _listed(root):
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        found.append((f"{tier}/{path.name}", info.st_size, info.st_mtime_ns))
+    return tuple(found)
+
+
+def _listed(root: Path) -> list[tuple[Tier, Path]]:
+    """Every `*.rule` under the tier directories of `root`, tier by tier, in name order."""
+    found: list[tuple[Tier, Path]] = []
     for tier in TIERS:
         directory = root / tier
-        if not directory.is_dir():
-            continue
-        for path in sorted(directory.glob("*.rule")):
-            try:
-                info = path.lstat()
-            except OSError:
-                continue
-            found.append((f"{tier}/{path.name}", info.st_size, info.st_mtime_ns))
-    return tuple(found)
+        if directory.is_dir():
+            found.extend((tier, p) for p in sorted(directory.glob("*.rule")))
+    return found
 
 
 def _rule_paths(root: Path, problems: list[RuleProblem | str]) -> list[tuple[Tier, Path]]:
     if root.exists() and not root.is_dir():
         problems.append(f"{root}: not a directory")
         return []
-    found: list[tuple[Tier, Path]] = []
-    for tier in TIERS:
-        directory = root / tier
-        if directory.is_dir():
-            found.extend((tier, p) for p in sorted(directory.glob("*.rule")))
+    found = _listed(root)
     if len(found) > MAX_RULE_FILES:
         problems.append(f"{root}: {len(found)} rule files; at most {MAX_RULE_FILES} are read")
         return []

@@ -38,7 +38,7 @@ def check_dir(root: Path) -> tuple[int, str]:
         rules = load_rule_dir(root)
     except RuleSetError as exc:
         return 1, exc.render()
-    lines = [f"{root}: {_counts(rules)}; sha256 {rules.sha256}"]
+    lines = [f"{root}: {rules.counts_text()}; sha256 {rules.sha256}"]
     for rule_file in rules.files:
         ids = ", ".join(rule_file.rule_ids)
         lines.append(f"  {rule_file.path}: {len(rule_file.rule_ids)} rule(s): {ids}")
@@ -186,7 +186,3 @@ def _shown(ctx: RuleContext, name: str) -> str:
 
 def _plain(value: Decimal | str) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
-
-
-def _counts(rules: RuleSet) -> str:
-    return ", ".join(f"{n} {tier}" for tier, n in rules.counts().items())

@@ -81,7 +81,6 @@ from trading_gate.ports import (
     VenueFill,
 )
 from trading_gate.rule_files import RuleSetError, load_rule_dir
-from trading_gate.rules import RuleProblem
 
 _NS_PER_MS: Final = 1_000_000
 _NS_PER_S: Final = 1_000_000_000
@@ -923,16 +922,16 @@ class Gate:
                 "rules.reload_refused",
                 {
                     "sha256": self._rules.sha256,
-                    "problems": [_problem_text(p) for p in exc.problems][:50],
+                    "problems": exc.problem_texts()[:50],
                 },
             )
             self._alert(exc.render()[:2000])
             return False, exc.render()
         if new.sha256 == self._rules.sha256:
-            return True, f"rules unchanged ({_rules_line(new)})"
+            return True, f"rules unchanged ({new.counts_text()}; sha256 {new.sha256[:12]})"
         previous, self._rules = self._rules.sha256, new
         self._audit_event("rules.reloaded", {"previous_sha256": previous, **new.audit_summary()})
-        return True, f"rules reloaded: {_rules_line(new)}"
+        return True, f"rules reloaded: {new.counts_text()}; sha256 {new.sha256[:12]}"
 
     def rules_loaded(self) -> None:
         """Audit the rule set the gate started with (its hash and every file's)."""
@@ -980,15 +979,6 @@ def _decision_record(verdict: PolicyDecision, rules: RuleSet) -> dict[str, Any]:
         record["shadow_rules"] = [msgspec.to_builtins(r) for r in verdict.shadow]
         record["rule_context"] = rule_context_record(verdict.rule_context)
     return record
-
-
-def _problem_text(problem: RuleProblem | str) -> str:
-    return problem if isinstance(problem, str) else problem.render()
-
-
-def _rules_line(rules: RuleSet) -> str:
-    counts = ", ".join(f"{n} {tier}" for tier, n in rules.counts().items())
-    return f"{counts}; sha256 {rules.sha256[:12]}"
 
 
 def _rejected(request_id: RequestId, rejection: Rejection, now: int) -> Decision:

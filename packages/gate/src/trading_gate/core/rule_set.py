@@ -62,6 +62,10 @@ class RuleSet(msgspec.Struct, frozen=True, kw_only=True):
     def counts(self) -> dict[str, int]:
         return {"core": len(self.core), "active": len(self.active), "shadow": len(self.shadow)}
 
+    def counts_text(self) -> str:
+        """`1 core, 2 active, 0 shadow`, for messages."""
+        return ", ".join(f"{n} {tier}" for tier, n in self.counts().items())
+
     def audit_summary(self) -> dict[str, object]:
         """What the audit log keeps of a load: the set's hash and every file's."""
         return {
