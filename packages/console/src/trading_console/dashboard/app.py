@@ -93,80 +93,50 @@ def build_dashboard(
             headers={"x-accel-buffering": "no"},
         )
 
-    async def halt(request: Request) -> Response:
-        action = await _action(request, _Action)
-        if isinstance(action, Response):
-            return action
-        return await _run(
-            views.halt,
-            sources,
-            confirm=action.confirm,
-            reason=action.reason,
-            operator=action.operator,
-        )
-
-    async def resume(request: Request) -> Response:
-        action = await _action(request, _Action)
-        if isinstance(action, Response):
-            return action
-        return await _run(
-            views.resume,
-            sources,
-            confirm=action.confirm,
-            reason=action.reason,
-            to=action.to,
-            operator=action.operator,
-        )
-
     static = StaticFiles(directory=Path(str(package.joinpath("static"))))
     return Starlette(
         routes=[
             Route("/", index),
             Route("/api/snapshot", snapshot),
             Route("/events", events),
-            Route("/api/halt", halt, methods=["POST"]),
-            Route("/api/resume", resume, methods=["POST"]),
-            *_proposal_routes(sources),
+            *_action_routes(sources),
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(Guard, credentials=credentials)],
     )
 
 
-def _proposal_routes(sources: views.Sources) -> list[Route]:
-    """POST /api/proposals/approve and /reject: the same body limit and Guard as halt."""
+def _action_routes(sources: views.Sources) -> list[Route]:
+    """The POST routes, one shape: a bounded JSON body decoded into its Struct, then the
+    view's action (which refuses, or asks the gate through its admin socket)."""
 
-    async def approve(request: Request) -> Response:
-        action = await _action(request, _ProposalAction)
-        if isinstance(action, Response):
-            return action
-        return await _run(
-            views.approve_proposal,
-            sources,
-            proposal_id=action.id,
-            confirm=action.confirm,
-            reason=action.reason,
-            to=action.to,
-            operator=action.operator,
-        )
-
-    async def reject(request: Request) -> Response:
-        action = await _action(request, _ProposalAction)
-        if isinstance(action, Response):
-            return action
-        return await _run(
-            views.reject_proposal,
-            sources,
-            proposal_id=action.id,
-            confirm=action.confirm,
-            reason=action.reason,
-            operator=action.operator,
-        )
+    def common(a: _Action | _ProposalAction) -> dict[str, str]:
+        return {"confirm": a.confirm, "reason": a.reason, "operator": a.operator}
 
     return [
-        Route("/api/proposals/approve", approve, methods=["POST"]),
-        Route("/api/proposals/reject", reject, methods=["POST"]),
-    ]
+        _post("/api/halt", _Action, views.halt, sources, common),
+        _post("/api/resume", _Action, views.resume, sources, lambda a: common(a) | {"to": a.to}),
+        _post("/api/proposals/approve", _ProposalAction, views.approve_proposal, sources,
+              lambda a: common(a) | {"proposal_id": a.id, "to": a.to}),
+        _post("/api/proposals/reject", _ProposalAction, views.reject_proposal, sources,
+              lambda a: common(a) | {"proposal_id": a.id}),
+    ]  # fmt: skip
+
+
+def _post(
+    path: str,
+    kind: type[_Body],
+    action: Callable[..., views.ActionResult],
+    sources: views.Sources,
+    fields: Callable[[_Body], dict[str, str]],
+) -> Route:
+    async def endpoint(request: Request) -> Response:
+        body = await _action(request, kind)
+        if isinstance(body, Response):
+            return body
+        return await _run(action, sources, **fields(body))
+
+    return Route(path, endpoint, methods=["POST"])
 
 
 async def _encoded_snapshot(sources: views.Sources) -> bytes:
