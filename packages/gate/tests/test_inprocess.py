@@ -1,6 +1,7 @@
 """The in-process gate of backtests: the real Gate over the paper venue, caller-driven."""
 
 import asyncio
+import sqlite3
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -150,3 +151,57 @@ def test_start_when_venue_holds_less_than_the_journal_bought_then_not_serving(
     assert any(isinstance(m, GateState) and m.state is TradingState.REDUCING for m in out)
     assert any("journal's fills leave the gate with 0.001 BTC" in a for a in again.alerts)
     again.close()
+
+
+_TABLE_ROWS = {
+    "audit": "SELECT * FROM audit ORDER BY rowid",
+    "intents": "SELECT * FROM intents ORDER BY rowid",
+    "orders": "SELECT * FROM orders ORDER BY rowid",
+    "fills": "SELECT * FROM fills ORDER BY rowid",
+    "gate_mode": "SELECT * FROM gate_mode ORDER BY rowid",
+}
+
+
+def _traded(root: Path, *, live_durability: bool) -> tuple[object, ...]:
+    """Place, fill, rest and cancel 40 orders (over 100 audit rows, so anchors fall);
+    return every message, every gate.db row and the anchor file."""
+    root.mkdir()
+    clock = ReplayClock(T0)
+    g = InProcessGate(
+        config=load_config(write_config(root / "safety.yaml", **TEST_LIMITS)),
+        data_dir=root,
+        clock=clock,
+        paper=PaperConfig(starting_balances={"USD": Decimal(10_000)}),
+        starting_cash_usd=Decimal(10_000),
+        live_durability=live_durability,
+    )
+
+    async def scenario() -> list[GateMessage]:
+        out = await g.start()
+        for i in range(40):
+            start = T0 + i * MINUTE
+            clock.advance(start + MINUTE)
+            out += await g.on_bar(bar(start))
+            price = "50100.00" if i % 2 else f"{49_000 + i}.00"  # crossing, or resting
+            out += await g.place(bid(f"i-{i}", price))
+        out += await g.cancel_all(CancelAll(request_id=RequestId("c"), sent_ns=T0))
+        return out
+
+    messages = asyncio.run(scenario())
+    g.close()
+    conn = sqlite3.connect(root / "gate.db")
+    rows = {t: conn.execute(q).fetchall() for t, q in _TABLE_ROWS.items()}
+    conn.close()
+    return messages, rows, (root / "audit.anchor").read_bytes()
+
+
+def test_inprocess_when_deferred_commit_then_same_messages_rows_and_anchors_as_live(
+    tmp_path: Path,
+) -> None:
+    """The backtest's batched gate.db is the live-durability gate.db, byte for byte."""
+    fast = _traded(tmp_path / "fast", live_durability=False)
+    live = _traded(tmp_path / "live", live_durability=True)
+
+    assert fast == live
+    assert len(fast[1]["audit"]) > 100
+    assert len(fast[2].splitlines()) >= 2

@@ -80,7 +80,12 @@ class InProcessGate:
         paper: PaperConfig,
         starting_cash_usd: Decimal,
         rules: RuleSet | None = None,
+        live_durability: bool = False,
     ) -> None:
+        """`live_durability` makes gate.db as durable as the live gate's (a commit per
+        transaction, fsynced anchors). Off (the default here, and never in the live gate),
+        the same rows and anchor lines are written, committed every few anchors and at
+        `close`, anchors unsynced: a backtest that dies is rerun, not recovered."""
         self._clock = clock
         self.exchange = PaperExchange(clock, paper)
         self._conn = open_audit_db(data_dir / "gate.db")
@@ -91,7 +96,12 @@ class InProcessGate:
         # instead of taking the WAL's shared-memory locks on every transaction.
         self._conn.execute("PRAGMA locking_mode = EXCLUSIVE")
         journal.create_tables(self._conn)
-        self._audit = AuditLog(self._conn, anchor_path=data_dir / "audit.anchor")
+        self._audit = AuditLog(
+            self._conn,
+            anchor_path=data_dir / "audit.anchor",
+            deferred_commit=not live_durability,
+            fsync_anchors=live_durability,
+        )
         self._work: list[Coroutine[Any, Any, object]] = []
         self._out: list[GateMessage] = []
         self._fills_synced = 0

@@ -971,12 +971,13 @@ def _decision_record(verdict: PolicyDecision, rules: RuleSet) -> dict[str, Any]:
     """What the audit row keeps of a decision besides the request and the verdict: every
     check's outcome, every rule evaluated (enforced and shadow) and the rule set's hash."""
     record: dict[str, Any] = {
-        "checks": [msgspec.to_builtins(o) for o in verdict.outcomes],
+        # One call per list, not per item: to_builtins of a tuple is the list of its items'.
+        "checks": msgspec.to_builtins(verdict.outcomes),
         "rules_sha256": rules.sha256,
     }
     if verdict.rule_context is not None:
-        record["rules"] = [msgspec.to_builtins(r) for r in verdict.rules]
-        record["shadow_rules"] = [msgspec.to_builtins(r) for r in verdict.shadow]
+        record["rules"] = msgspec.to_builtins(verdict.rules)
+        record["shadow_rules"] = msgspec.to_builtins(verdict.shadow)
         record["rule_context"] = rule_context_record(verdict.rule_context)
     return record
 

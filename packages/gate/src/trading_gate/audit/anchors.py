@@ -34,8 +34,11 @@ class Anchor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 # ---------------------------------------------------------------- writing
 
 
-def write_anchor(anchor_path: Path, seq: int, head_hash: str, ts_wall_ns: int) -> None:
-    """Append ``{"seq":..,"hash":..,"ts_wall_ns":..}`` as one line and fsync it.
+def write_anchor(
+    anchor_path: Path, seq: int, head_hash: str, ts_wall_ns: int, *, fsync: bool = True
+) -> None:
+    """Append ``{"seq":..,"hash":..,"ts_wall_ns":..}`` as one line and fsync it (unless
+    ``fsync`` is False: a backtest's anchor, rebuilt by rerunning it).
 
     Raises:
         InvalidAuditInput: seq or ts_wall_ns negative, or head_hash not 64 lowercase hex.
@@ -47,11 +50,13 @@ def write_anchor(anchor_path: Path, seq: int, head_hash: str, ts_wall_ns: int) -
     check_ns("ts_wall_ns", ts_wall_ns)
     line = msgspec.json.encode(Anchor(seq, head_hash, ts_wall_ns)) + b"\n"
     with write_errors(f"append anchor seq {seq} to {anchor_path}"):
-        append_durably(anchor_path, line)
+        append_durably(anchor_path, line, fsync=fsync)
 
 
-def append_durably(path: Path, data: bytes) -> None:
+def append_durably(path: Path, data: bytes, *, fsync: bool = True) -> None:
     """Append ``data`` to ``path`` (created if missing) and fsync it, and a new file's name.
+
+    ``fsync=False`` (backtests only) appends the same bytes and syncs nothing.
 
     Raises:
         OSError: the file could not be opened, written or synced.
@@ -64,10 +69,11 @@ def append_durably(path: Path, data: bytes) -> None:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    if created:
+    if created and fsync:
         # A new file's name lives in its directory, which needs its own fsync to survive.
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:

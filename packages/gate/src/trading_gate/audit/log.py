@@ -1,10 +1,17 @@
 """The writer: `AuditLog` over a connection from `open_audit_db`, and the
-`AuditTransaction` it yields so a journal row and its audit row commit together."""
+`AuditTransaction` it yields so a journal row and its audit row commit together.
+
+The live gate commits (and so makes durable) every transaction as it ends. A backtest
+may ask for `deferred_commit`: each transaction is then a savepoint inside one long
+SQLite transaction that commits only when an anchor is written, on `flush` and on
+`close`, so a dead backtest loses its uncommitted tail (it is rerun anyway) but every
+row written, its bytes and its order are the same.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
@@ -12,6 +19,7 @@ from typing import Final
 import msgspec
 
 from trading_gate.audit.anchors import Anchor, append_durably, write_anchor
+from trading_gate.audit.batch import DeferredBatch, Statement
 from trading_gate.audit.database import INSERT, query_head, read_errors, write_errors
 from trading_gate.audit.errors import AuditCorrupt, AuditWriteFailed
 from trading_gate.audit.records import AuditHead, AuditRecord, next_record
@@ -21,6 +29,8 @@ __all__ = ["DEFAULT_ANCHOR_EVERY", "AuditLog", "AuditTransaction"]
 
 DEFAULT_ANCHOR_EVERY: Final = 100
 
+_astuple: Final = msgspec.structs.astuple
+
 
 class AuditTransaction:
     """Writes inside one `AuditLog.transaction`; nothing is durable until the block exits.
@@ -29,9 +39,16 @@ class AuditTransaction:
     `AuditWriteFailed`, the block's exit rolls back and raises again.
     """
 
-    def __init__(self, conn: sqlite3.Connection, head: AuditHead) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        head: AuditHead,
+        record: list[Statement] | None = None,
+    ) -> None:
         self._conn = conn
         self._head = head
+        # A deferred batch keeps every statement run, to replay them (see `batch`).
+        self._record = record
         self._active = True
         self._failure: AuditWriteFailed | None = None
         self._last_ts_wall_ns: int | None = None
@@ -52,8 +69,13 @@ class AuditTransaction:
         """
         self._require_active()
         record = next_record(self._head, event_type, payload, ts_wall_ns, ts_mono_ns)
-        with self._guarded(f"append audit row seq {record.seq}"):
-            self._conn.execute(INSERT, msgspec.structs.astuple(record))
+        row = _astuple(record)
+        try:
+            self._conn.execute(INSERT, row)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failed(f"append audit row seq {record.seq}", exc) from exc
+        if self._record is not None:
+            self._record.append((INSERT, row))
         self._head = AuditHead(record.seq, record.hash)
         self._last_ts_wall_ns = ts_wall_ns
         return record
@@ -67,17 +89,23 @@ class AuditTransaction:
             AuditWriteFailed: the statement failed; the transaction will not commit.
         """
         self._require_active()
-        with self._guarded("write in the audit transaction"):
-            return self._conn.execute(sql, params)
-
-    @contextmanager
-    def _guarded(self, what: str) -> Iterator[None]:
         try:
-            with write_errors(what):
-                yield
-        except AuditWriteFailed as exc:
-            self._failure = exc
-            raise
+            cursor = self._conn.execute(sql, params)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failed("write in the audit transaction", exc) from exc
+        if self._record is not None:
+            # A copy: the caller may reuse its list or dict before the replay.
+            kept = dict(params) if isinstance(params, Mapping) else tuple(params)
+            self._record.append((sql, kept))
+        return cursor
+
+    def _failed(self, what: str, exc: Exception) -> AuditWriteFailed:
+        # The same error `write_errors` raises, and it dooms the transaction. Spelled out
+        # rather than a context manager: this runs for every row the gate writes.
+        failure = AuditWriteFailed(f"could not {what}: {exc}")
+        failure.__cause__ = exc
+        self._failure = failure
+        return failure
 
     def _require_active(self) -> None:
         if not self._active:
@@ -91,6 +119,14 @@ class AuditLog:
 
     Holds the head in memory; anchors it every ``anchor_every`` committed rows and on
     `close`. The connection stays the caller's to close.
+
+    Two options exist for backtests only; both are off for the live gate, whose every
+    row is durable before the gate acts on it:
+
+    - ``deferred_commit``: transactions join one long SQLite transaction, committed
+      every few anchors, by `flush` and by `close` (see `trading_gate.audit.batch`).
+      The same rows and anchor lines are written; a crash loses the uncommitted tail.
+    - ``fsync_anchors=False``: anchor lines are appended but not fsynced.
     """
 
     def __init__(
@@ -99,6 +135,8 @@ class AuditLog:
         *,
         anchor_path: Path,
         anchor_every: int = DEFAULT_ANCHOR_EVERY,
+        deferred_commit: bool = False,
+        fsync_anchors: bool = True,
     ) -> None:
         """Load the head from the last row and make sure the anchor file exists.
 
@@ -114,6 +152,13 @@ class AuditLog:
         self._conn = conn
         self._anchor_path = anchor_path
         self._anchor_every = anchor_every
+        self._fsync = fsync_anchors
+        self._batch = (
+            DeferredBatch(conn, anchor_path, fsync_anchors=fsync_anchors)
+            if deferred_commit
+            else None
+        )
+        self._in_block = False
         with read_errors("audit database"):
             self._head = query_head(conn)
         self._anchored_seq = self._head.seq
@@ -121,11 +166,12 @@ class AuditLog:
         self._broken: str | None = None
         # An existing, empty anchor file says "never anchored"; a missing one fails verify.
         with write_errors(f"create anchor file {anchor_path}"):
-            append_durably(anchor_path, b"")
+            append_durably(anchor_path, b"", fsync=fsync_anchors)
 
     @property
     def head(self) -> AuditHead:
-        """The last committed row's seq and hash."""
+        """The last committed row's seq and hash (with ``deferred_commit``: the last row of
+        the last finished transaction, committed or not)."""
         return self._head
 
     def append(
@@ -143,7 +189,8 @@ class AuditLog:
 
     @contextmanager
     def transaction(self) -> Iterator[AuditTransaction]:
-        """``BEGIN IMMEDIATE``, yield a writer, and ``COMMIT`` once when the block exits.
+        """``BEGIN IMMEDIATE``, yield a writer, and ``COMMIT`` once when the block exits
+        (with ``deferred_commit``, the commit waits; see the class docstring).
 
         The order journal writes its own row with `AuditTransaction.execute` and its audit
         row with `AuditTransaction.append`: both commit, or neither. The head moves only
@@ -154,20 +201,27 @@ class AuditLog:
             GateBug: the log is closed, or a transaction is already open.
         """
         self._require_usable()
-        txn = AuditTransaction(self._conn, self._head)
+        batch = self._batch
+        txn = AuditTransaction(self._conn, self._head, None if batch is None else batch.block)
         committed = False
+        self._in_block = True
         try:
-            with write_errors("begin an audit transaction"):
-                self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if batch is None:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                else:
+                    batch.begin()
+            except (sqlite3.Error, OSError) as exc:
+                raise AuditWriteFailed(f"could not begin an audit transaction: {exc}") from exc
             yield txn
             txn._active = False
             if txn._failure is not None:
                 raise AuditWriteFailed("not committed: a write in it failed") from txn._failure
-            with write_errors(f"commit audit rows up to seq {txn.head.seq}"):
-                self._conn.execute("COMMIT")
+            self._end(txn.head.seq)
             committed = True
         finally:
             txn._active = False
+            self._in_block = False
             if not committed:
                 self._abandon()
         self._head = txn.head
@@ -176,6 +230,16 @@ class AuditLog:
         ):
             self._anchor(txn._last_ts_wall_ns)
 
+    def flush(self) -> None:
+        """Commit what a ``deferred_commit`` log holds, and write its anchors (else nothing).
+
+        Raises:
+            AuditWriteFailed: the commit failed (the uncommitted rows are gone and the head
+                is the last committed row), or an anchor line could not be written.
+        """
+        self._require_usable()
+        self._commit_batch()
+
     def anchor_now(self, *, ts_wall_ns: int) -> Anchor:
         """Append the current head to the anchor file now.
 
@@ -183,34 +247,76 @@ class AuditLog:
             AuditWriteFailed: the anchor line could not be written and synced.
         """
         self._require_usable()
-        return self._anchor(ts_wall_ns)
+        anchor = self._anchor(ts_wall_ns)
+        self._commit_batch()
+        return anchor
 
     def close(self, *, ts_wall_ns: int) -> None:
-        """Anchor any rows not yet anchored, then refuse further writes.
+        """Anchor any rows not yet anchored, commit, then refuse further writes.
 
         Raises:
-            AuditWriteFailed: the final anchor could not be written (the log closes anyway).
+            AuditWriteFailed: the final commit or anchor failed (the log closes anyway).
         """
         if self._closed:
             return
         self._closed = True
-        if self._broken is None and self._head.seq > self._anchored_seq:
+        if self._broken is not None:
+            return
+        if self._head.seq > self._anchored_seq:
             self._anchor(ts_wall_ns)
+        self._commit_batch()
+
+    def _end(self, seq: int) -> None:
+        if self._batch is not None:
+            self._batch.release()
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditWriteFailed(f"could not commit audit rows up to seq {seq}: {exc}") from exc
 
     def _anchor(self, ts_wall_ns: int) -> Anchor:
         head = self._head
-        write_anchor(self._anchor_path, head.seq, head.hash, ts_wall_ns)
+        anchor = Anchor(head.seq, head.hash, ts_wall_ns)
+        if self._batch is None:
+            write_anchor(self._anchor_path, head.seq, head.hash, ts_wall_ns, fsync=self._fsync)
+        else:
+            # Written after the commit of the rows it vouches for.
+            self._guard_batch(self._batch.anchor, anchor)
         self._anchored_seq = head.seq
-        return Anchor(head.seq, head.hash, ts_wall_ns)
+        return anchor
+
+    def _commit_batch(self) -> None:
+        if self._batch is not None and self._batch.pending:
+            self._guard_batch(self._batch.commit)
+
+    def _guard_batch(self, step: Callable[..., None], *args: Anchor) -> None:
+        seq = self._head.seq
+        try:
+            step(*args)
+        except sqlite3.Error as exc:
+            # The batch was rolled back: back to the last committed row.
+            self._resync()
+            raise AuditWriteFailed(f"could not commit audit rows up to seq {seq}: {exc}") from exc
+
+    def _resync(self) -> None:
+        try:
+            self._head = query_head(self._conn)
+        except (sqlite3.Error, AuditCorrupt) as exc:
+            self._broken = f"reading the head after a failed commit failed ({exc})"
+            return
+        self._anchored_seq = min(self._anchored_seq, self._head.seq)
 
     def _abandon(self) -> None:
         # Resync from the file rather than trust memory: after an I/O error on COMMIT,
         # SQLite may or may not have kept the transaction.
         try:
-            if self._conn.in_transaction:
+            if self._batch is not None:
+                self._batch.undo_block()
+            elif self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             self._head = query_head(self._conn)
-        except (sqlite3.Error, AuditCorrupt) as exc:
+        except (sqlite3.Error, OSError, AuditCorrupt) as exc:
             self._broken = f"rollback after a failed write failed ({exc})"
 
     def _require_usable(self) -> None:
@@ -218,5 +324,6 @@ class AuditLog:
             raise GateBug("the audit log is closed")
         if self._broken is not None:
             raise AuditWriteFailed(f"audit log unusable: {self._broken}; reopen the database")
-        if self._conn.in_transaction:
+        batch_open = self._batch is not None and self._batch.open
+        if self._in_block or (self._conn.in_transaction and not batch_open):
             raise GateBug("a transaction is already open on the audit connection")

@@ -14,6 +14,10 @@ from trading_gate.audit.errors import InvalidAuditInput
 __all__ = ["AuditHead", "AuditRecord", "check_ns", "next_record"]
 
 _EVENT_TYPE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
+# Event types already matched: the gate writes a few dozen names over and over, so the
+# regex runs once per name. Exact str only, and bounded, so nothing odd is remembered.
+_KNOWN_EVENT_TYPES: Final[set[str]] = set()
+_KNOWN_EVENT_TYPES_MAX: Final = 1024
 
 
 class AuditHead(msgspec.Struct, frozen=True):
@@ -57,8 +61,8 @@ def next_record(
     Raises:
         InvalidAuditInput: see `canonical_json`; also a bad event type or time.
     """
-    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
-        raise InvalidAuditInput(f"event_type {event_type!r} is not a name like 'order.denied'")
+    if type(event_type) is not str or event_type not in _KNOWN_EVENT_TYPES:
+        _check_event_type(event_type)
     check_ns("ts_wall_ns", ts_wall_ns)
     check_ns("ts_mono_ns", ts_mono_ns)
     body = canonical_json(payload).decode("utf-8")
@@ -73,3 +77,10 @@ def next_record(
         prev_hash=head.hash,
         hash=digest,
     )
+
+
+def _check_event_type(event_type: object) -> None:
+    if not isinstance(event_type, str) or not _EVENT_TYPE.fullmatch(event_type):
+        raise InvalidAuditInput(f"event_type {event_type!r} is not a name like 'order.denied'")
+    if type(event_type) is str and len(_KNOWN_EVENT_TYPES) < _KNOWN_EVENT_TYPES_MAX:
+        _KNOWN_EVENT_TYPES.add(event_type)

@@ -12,7 +12,8 @@ every check as `terms`. Called without it, a check computes the terms itself, so
 `check_<limit>(order, ctx, config)` stays a complete pure function.
 """
 
-from collections.abc import Callable, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_CEILING, Context, Decimal, Inexact, InvalidOperation, Overflow
 from typing import Final, Protocol
 
@@ -28,7 +29,7 @@ from trading_contract import (
     TradingState,
 )
 from trading_gate.config import GateConfig
-from trading_gate.core.context import CheckContext, LiveOrder
+from trading_gate.core.context import CheckContext, LiveOrder, RecentOrder
 from trading_gate.core.throttle import admit
 from trading_gate.core.trading_state import Action, permits, reduces_position
 
@@ -630,11 +631,7 @@ def check_duplicate(
     """The same product, side, size and price as an order accepted within
     duplicate_intent_window_s is denied (a new intent id does not make it new)."""
     window_ns = config.duplicate_intent_window_s * _NS_PER_S
-    for recent in ctx.recent_orders:
-        # The window first: an int compare that rules out most of the 256 kept orders
-        # before any Decimal is compared.
-        if not 0 <= ctx.now_ns - recent.accepted_ns < window_ns:
-            continue
+    for recent in _within(ctx.recent_orders, ctx.now_ns, window_ns):
         same = (
             recent.product_id == order.product_id
             and recent.side is order.side
@@ -649,3 +646,18 @@ def check_duplicate(
                 fired_by="duplicate_intent_window_s",
             )
     return None
+
+
+def _within(recent: tuple[RecentOrder, ...], now_ns: int, window_ns: int) -> Sequence[RecentOrder]:
+    """The orders with 0 <= now_ns - accepted_ns < window_ns, in their given order.
+
+    The window first: int compares rule out most of the 256 kept orders before any
+    Decimal is compared. The gate keeps them in acceptance order, so the times are
+    usually sorted and the window is one slice found by bisection; a clock that went
+    back gets the full scan.
+    """
+    times = [r.accepted_ns for r in recent]
+    if times == sorted(times):
+        # now - window < t <= now, a contiguous run of sorted times.
+        return recent[bisect_right(times, now_ns - window_ns) : bisect_right(times, now_ns)]
+    return [r for r in recent if 0 <= now_ns - r.accepted_ns < window_ns]

@@ -94,7 +94,11 @@ class EngineConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise ValueError(f"bad engine config: {problem}")
 
     def product(self, product_id: str) -> ProductSpec | None:
-        return next((p for p in self.products if p.product_id == product_id), None)
+        # A plain loop, not next(genexpr): this runs several times per order.
+        for spec in self.products:
+            if spec.product_id == product_id:
+                return spec
+        return None
 
 
 def _config_problem(config: EngineConfig) -> str:

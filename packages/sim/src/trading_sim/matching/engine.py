@@ -367,9 +367,18 @@ def cancel(state: EngineState, order_id: str, now_ns: int) -> tuple[EngineState,
     return state, (rejected,)
 
 
-@in_engine_context
 def expire(state: EngineState, now_ns: int) -> tuple[EngineState, Events]:
     """Expire every GTD order whose end time has come; each event is stamped at its end."""
+    # Called before every venue action: when nothing is due (almost always), say so
+    # without entering the Decimal context; int compares only, so no rounding is skipped.
+    for order in state.working:
+        if order.end_ns is not None and order.end_ns <= now_ns:
+            return _expire(state, now_ns)
+    return state, ()
+
+
+@in_engine_context
+def _expire(state: EngineState, now_ns: int) -> tuple[EngineState, Events]:
     events: list[SimEvent] = []
     working: list[SimOrder] = []
     for order in state.working:
