@@ -3,15 +3,24 @@
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
+import numpy as np
 import pytest
 
 import agent_stubs as stubs
 import trading_contract as c
 from trading_agent.config import SizingParams
 from trading_agent.domain.market import Candle
+from trading_agent.domain.regime import RegimeParams
 from trading_agent.domain.trades import on_candle
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
-from trading_agent.features import IncrementalFeatures, PrecomputedFeatures, UnknownCandleError
+from trading_agent.features import (
+    FeatureInputs,
+    FeatureInputsError,
+    IncrementalFeatures,
+    PrecomputedFeatures,
+    UnknownCandleError,
+)
 from trading_agent.marketdata.replay import read_candle_csv
 from trading_agent.strategies.sma_cross import SmaCross
 
@@ -50,6 +59,60 @@ def test_precomputed_features_when_unknown_candle_then_error_names_it() -> None:
     precomputed = PrecomputedFeatures({"BTC-USD": candles[:5]})
     with pytest.raises(UnknownCandleError, match=f"BTC-USD @ {candles[7].start_ns}"):
         precomputed.at(candles[7])
+
+
+def test_from_arrays_when_same_bars_as_candles_then_same_answers() -> None:
+    """Float columns (float(Decimal) of each value) give what the candles give, bar for bar,
+    for two products and small windows (labels change often)."""
+    params = RegimeParams(vol_window=5, rank_window=40, adx_window=5, vr_window=30, vr_q=3)
+    btc = _candles(2_000)
+    eth = [msgspec.structs.replace(x, product_id="ETH-USD") for x in btc[500:1_500]]
+    series = {"BTC-USD": btc, "ETH-USD": eth}
+    columns = {
+        p: FeatureInputs(
+            start_ns=np.array([x.start_ns for x in cs], dtype=np.int64),
+            high=np.array([float(x.high) for x in cs]),
+            low=np.array([float(x.low) for x in cs]),
+            close=np.array([float(x.close) for x in cs]),
+        )
+        for p, cs in series.items()
+    }
+    from_candles = PrecomputedFeatures(series, params)
+    from_arrays = PrecomputedFeatures.from_arrays(columns, params)
+    for cs in series.values():
+        online = IncrementalFeatures([cs[0].product_id], params)
+        expected = [online.at(x) for x in cs]
+        assert [from_arrays.at(x) for x in cs] == expected
+        assert [from_candles.at(x) for x in cs] == expected
+    assert len({from_arrays.at(x)[0] for x in btc}) >= 4
+
+
+def test_precomputed_features_when_start_between_bars_or_other_product_then_unknown() -> None:
+    """A start between two known bars, before the first, after the last, or another
+    product: each is refused, not answered with a neighbour's features."""
+    candles = _candles(10)
+    precomputed = PrecomputedFeatures({"BTC-USD": candles[2:8]})
+    step = candles[1].start_ns - candles[0].start_ns
+    asked = [
+        msgspec.structs.replace(candles[4], start_ns=candles[4].start_ns + step // 2),
+        candles[0],
+        candles[9],
+        msgspec.structs.replace(candles[4], product_id="ETH-USD"),
+    ]
+    for candle in asked:
+        with pytest.raises(UnknownCandleError, match=f"{candle.product_id} @ {candle.start_ns}"):
+            precomputed.at(candle)
+
+
+def test_from_arrays_when_columns_differ_in_length_or_order_then_error_names_product() -> None:
+    """Unequal columns, or starts not strictly increasing, are refused up front."""
+    x = np.array([100.0, 101.0, 102.0])
+    short = FeatureInputs(np.array([1, 2], dtype=np.int64), x, x, x)
+    with pytest.raises(FeatureInputsError, match=r"BTC-USD: .* differ in length"):
+        PrecomputedFeatures.from_arrays({"BTC-USD": short})
+    repeated = FeatureInputs(np.array([1, 2, 2], dtype=np.int64), x, x, x)
+    with pytest.raises(FeatureInputsError, match=r"start_ns\[2\] = 2 does not follow"):
+        PrecomputedFeatures.from_arrays({"BTC-USD": repeated})
 
 
 def test_engine_when_equity_cadence_none_then_equity_only_at_start() -> None:

@@ -3,12 +3,13 @@
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trading_agent.domain.market import Candle
-from trading_agent.domain.regime import RegimeClassifier, RegimeParams
-from trading_agent.domain.regime_batch import regime_series_of
+from trading_agent.domain.regime import UNKNOWN_REGIME, RegimeClassifier, RegimeParams
+from trading_agent.domain.regime_batch import REGIMES, regime_codes, regime_series_of
 from trading_agent.marketdata.replay import read_candle_csv
 
 SHARED = Path(__file__).resolve().parents[5] / "shared" / "data"
@@ -71,3 +72,34 @@ def test_regime_series_when_real_minute_btc_scaled_windows_then_same_labels() ->
     candles = read_candle_csv(path, "BTC-USD")[:6_000]
     params = RegimeParams(vol_window=60, rank_window=1_000, vr_window=240)
     assert [r.label for r in regime_series_of(candles, params)] == _online(candles, params)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(-40, 40), st.integers(0, 5), st.integers(0, 5)),
+        min_size=30,
+        max_size=400,
+    ),
+    dwell=st.integers(1, 7),
+    band=st.sampled_from([(0.5, 0.5), (0.8, 0.65), (0.95, 0.05)]),
+)
+def test_regime_series_when_dwell_and_hysteresis_vary_then_same_labels_as_online(
+    steps: list[tuple[int, int, int]], dwell: int, band: tuple[float, float]
+) -> None:
+    """The change-to-change jumps of the dwell and the hysteresis band give the online
+    labels for any dwell (1 shows every proposal) and narrow, default or wide bands."""
+    enter, exit_ = band
+    params = msgspec.structs.replace(SMALL, min_dwell=dwell, vol_enter_high=enter,
+                                     vol_exit_high=exit_)  # fmt: skip
+    candles = _candles(steps)
+    assert [r.label for r in regime_series_of(candles, params)] == _online(candles, params)
+
+
+def test_regime_codes_when_decoded_then_the_regime_series() -> None:
+    """Codes index `REGIMES`; not-yet-warm bars are the very `UNKNOWN_REGIME` object."""
+    candles = _candles([(k % 7 - 3, k % 3, k % 2) for k in range(200)])
+    h, lo, c = ([float(getattr(x, f)) for x in candles] for f in ("high", "low", "close"))
+    codes = regime_codes(h, lo, c, SMALL)
+    assert [REGIMES[k] for k in codes] == regime_series_of(candles, SMALL)
+    assert REGIMES[codes[0]] is UNKNOWN_REGIME

@@ -14,8 +14,14 @@ So:
   lies within `_MARGIN` of a threshold it is compared with is doubtful; one doubtful
   bar and the whole series is computed by the online classifier instead (rare: real
   data almost never sits within 1e-7 of a threshold).
-The hysteresis and the dwell are sequential by nature and use the module's own
-`volatility_label`, `trend_label` and `dwell_step`.
+The trend label has no state, so it is taken for all bars at once with the same
+comparisons as `trend_label`. The hysteresis and the dwell are sequential, but a
+label once shown is held for `min_dwell` bars and then until the first bar that
+proposes another one; `_labels` jumps from change to change (a few thousand steps a
+year of minutes) instead of visiting every bar.
+
+Labels come out as small integer codes into `REGIMES` (`regime_codes`), so a caller
+keeping a year of them holds one byte a bar; `regime_series` gives the `Regime`s.
 """
 
 from collections.abc import Sequence
@@ -33,17 +39,25 @@ from trading_agent.domain.regime import (
     RegimeParams,
     Trend,
     Volatility,
-    dwell_step,
-    trend_label,
-    volatility_label,
 )
-from trading_agent.signals.replayed import realized_vol_replayed
+from trading_agent.signals.replayed import realized_vol_array
 from trading_agent.signals.vectorized import adx, percentile_rank, variance_ratio
 
-__all__ = ["regime_series", "regime_series_of"]
+__all__ = ["REGIMES", "UNKNOWN_CODE", "regime_codes", "regime_series", "regime_series_of"]
 
 _MARGIN: Final = 1e-7  # relative to max(1, |threshold|)
 FloatArray = npt.NDArray[np.float64]
+CodeArray = npt.NDArray[np.int8]
+
+_TRENDS: Final = (Trend.TREND, Trend.RANGE, Trend.NEUTRAL)
+_VOLS: Final = (Volatility.LOW, Volatility.HIGH)  # code % 2: 0 LOW, 1 HIGH
+REGIMES: Final[tuple[Regime, ...]] = (
+    *(Regime(trend=t, volatility=v) for t in _TRENDS for v in _VOLS),
+    UNKNOWN_REGIME,
+)
+"""Code c stands for REGIMES[c]: 2 * trend + volatility, and 6 for not yet warm."""
+UNKNOWN_CODE: Final = 6
+_CODE_OF: Final = {r: c for c, r in enumerate(REGIMES[:UNKNOWN_CODE])}
 
 
 def regime_series_of(candles: Sequence[Candle], params: RegimeParams) -> list[Regime]:
@@ -72,6 +86,26 @@ def regime_series(
         SignalArgumentError: arrays of unequal length, non-finite or non-positive prices,
             or a bar with low > close or close > high.
     """
+    codes = regime_codes(high, low, close, params, candles=candles)
+    table = np.empty(len(REGIMES), dtype=object)
+    table[:] = REGIMES
+    labels: list[Regime] = table[codes].tolist()
+    return labels
+
+
+def regime_codes(
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    params: RegimeParams,
+    *,
+    candles: Sequence[Candle] | None = None,
+) -> CodeArray:
+    """`regime_series` as codes into `REGIMES` (int8, one per bar).
+
+    Raises:
+        SignalArgumentError: as `regime_series`.
+    """
     h, lo, c = (np.asarray(a, dtype=np.float64) for a in (high, low, close))
     adx_v = adx(h, lo, c, params.adx_window)
     _, z = variance_ratio(c, params.vr_window, params.vr_q)
@@ -85,13 +119,11 @@ def regime_series(
 
 def _vol_rank(close: FloatArray, params: RegimeParams) -> FloatArray:
     """Percentile rank of the online realized vol (NaN where either is not yet warm)."""
-    values = realized_vol_replayed(close.tolist(), params.vol_window)
+    values = realized_vol_array(close, params.vol_window)
     first = params.vol_window  # the first bar with a value
     rank = np.full(len(close), np.nan)
     if len(values) > first:
-        rank[first:] = percentile_rank(
-            np.array(values[first:], dtype=np.float64), params.rank_window
-        )
+        rank[first:] = percentile_rank(values[first:], params.rank_window)
     return rank
 
 
@@ -106,29 +138,66 @@ def _doubtful(adx_v: FloatArray, z: FloatArray, params: RegimeParams) -> bool:
     return False
 
 
+def _trend_codes(adx_v: FloatArray, z: FloatArray, params: RegimeParams) -> CodeArray:
+    """`trend_label` per bar, as 0 TREND, 1 RANGE, 2 NEUTRAL (the same comparisons)."""
+    trend = (adx_v > params.adx_trend_above) & (z > params.vr_z_trend_above)
+    ranging = (adx_v < params.adx_range_below) | (z < params.vr_z_range_below)
+    return np.where(trend, 0, np.where(ranging, 1, 2)).astype(np.int8)
+
+
 def _labels(
     warm: npt.NDArray[np.bool_],
     rank: FloatArray,
     adx_v: FloatArray,
     z: FloatArray,
     params: RegimeParams,
-) -> list[Regime]:
-    out: list[Regime] = [UNKNOWN_REGIME] * len(rank)
-    cached = {(t, v): Regime(trend=t, volatility=v) for t in Trend for v in Volatility}
-    shown, held, started = UNKNOWN_REGIME, 0, False
-    for i in np.flatnonzero(warm).tolist():
-        proposed = cached[
-            (
-                trend_label(float(adx_v[i]), float(z[i]), params),
-                volatility_label(shown.volatility, float(rank[i]), params),
-            )
-        ]
-        if started:
-            shown, held = dwell_step(shown, held, proposed, params.min_dwell)
-        else:
-            shown, held, started = proposed, 1, True
-        out[i] = shown
+) -> CodeArray:
+    """Hysteresis and dwell over the warm bars, jumping from one label change to the next.
+
+    While code s = 2 * trend + vol is shown, bar i proposes s itself unless its trend
+    differs or its rank crosses the threshold that `volatility_label` applies to s's
+    volatility; once s has been shown `min_dwell` bars, the first bar proposing
+    something else shows that (`dwell_step`). The first warm bar is shown as proposed
+    from the volatility prior LOW.
+    """
+    out = np.full(len(rank), UNKNOWN_CODE, dtype=np.int8)
+    bars = np.flatnonzero(warm)
+    if not len(bars):
+        return out
+    trend = _trend_codes(adx_v[bars], z[bars], params)
+    above = rank[bars] > params.vol_enter_high  # LOW proposes HIGH
+    below = rank[bars] < params.vol_exit_high  # HIGH proposes LOW
+    proposed = (2 * trend[:, None] + np.stack([above, ~below], axis=1)).astype(np.int8)
+    changes, shown = _changes(proposed, params.min_dwell)
+    lengths = np.diff(np.append(changes, len(bars)))
+    out[bars] = np.repeat(np.asarray(shown, dtype=np.int8), lengths)
     return out
+
+
+def _changes(proposed: CodeArray, min_dwell: int) -> tuple[list[int], list[int]]:
+    """Where the shown code changes (warm-bar positions) and what it changes to.
+
+    proposed[i, v]: the code bar i proposes while a code of volatility v is shown.
+    """
+    count = len(proposed)
+    positions = np.arange(count)
+    next_other = []  # next_other[s][i]: first j >= i proposing other than s (count if none)
+    for s in range(UNKNOWN_CODE):
+        differs = np.where(proposed[:, s % 2] != s, positions, count)
+        next_other.append(np.append(np.minimum.accumulate(differs[::-1])[::-1], count))
+    at, code = 0, int(proposed[0, 0])
+    changes, shown = [at], [code]
+    while True:
+        ready = at + min_dwell  # the first bar at which `code` has been shown min_dwell bars
+        if ready >= count:
+            break
+        at = int(next_other[code][ready])
+        if at >= count:
+            break
+        code = int(proposed[at, code % 2])
+        changes.append(at)
+        shown.append(code)
+    return changes, shown
 
 
 def _online(
@@ -137,11 +206,13 @@ def _online(
     c: FloatArray,
     params: RegimeParams,
     candles: Sequence[Candle] | None,
-) -> list[Regime]:
+) -> CodeArray:
     classifier = RegimeClassifier(params)
     if candles is None:
         candles = _as_candles(h, lo, c)
-    return [classifier.update(candle) for candle in candles]
+    labels = (classifier.update(candle) for candle in candles)
+    codes = (UNKNOWN_CODE if r is UNKNOWN_REGIME else _CODE_OF[r] for r in labels)
+    return np.fromiter(codes, dtype=np.int8, count=len(candles))
 
 
 def _as_candles(h: FloatArray, lo: FloatArray, c: FloatArray) -> list[Candle]:
