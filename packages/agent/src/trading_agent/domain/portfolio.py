@@ -35,6 +35,7 @@ from typing import Final
 
 import msgspec
 
+from trading_agent.domain.seen import SeenKeys
 from trading_agent.strategies.base import Position
 from trading_contract import Fill, Side
 
@@ -104,7 +105,7 @@ class Portfolio(msgspec.Struct, frozen=True, kw_only=True):
     realized_pnl_usd: Decimal = Decimal(0)
     fees_usd: Decimal = Decimal(0)
     traded_notional_usd: Decimal = Decimal(0)
-    seen_fills: frozenset[tuple[str, str]] = frozenset()
+    seen_fills: SeenKeys = SeenKeys()
 
 
 class Valuation(msgspec.Struct, frozen=True, kw_only=True):
@@ -246,7 +247,7 @@ def _booked(
         realized_pnl_usd=p.realized_pnl_usd + realized_change,
         fees_usd=p.fees_usd + fill.fee,
         traded_notional_usd=p.traded_notional_usd + fill.price * fill.size,
-        seen_fills=p.seen_fills | {key},
+        seen_fills=p.seen_fills.added(key),
     )
 
 

@@ -33,6 +33,7 @@ from trading_agent.domain.portfolio import (
     check_fill,
     fill_key,
 )
+from trading_agent.domain.seen import SeenKeys
 from trading_contract import Fill, Side
 
 __all__ = [
@@ -115,7 +116,7 @@ class TradeLog(msgspec.Struct, frozen=True, kw_only=True):
 
     open: Mapping[str, OpenTrade] = MappingProxyType({})
     closed: tuple[Trade, ...] = ()
-    seen_fills: frozenset[tuple[str, str]] = frozenset()
+    seen_fills: SeenKeys = SeenKeys()
 
 
 def on_fill(log: TradeLog, fill: Fill, tags: Mapping[str, EntryTag]) -> TradeLog:
@@ -256,7 +257,7 @@ def _replaced(
     return TradeLog(
         open=_with(log.open, product_id, open_trade),
         closed=log.closed if closed is None else (*log.closed, closed),
-        seen_fills=log.seen_fills | {key},
+        seen_fills=log.seen_fills.added(key),
     )
 
 
