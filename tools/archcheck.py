@@ -29,6 +29,7 @@ PURE_PREFIXES = (
     "trading_agent.signals",
     "trading_agent.marketdata.book",
     "trading_agent.marketdata.candles",
+    "trading_agent.marketdata.columns",
     "trading_agent.marketdata.synthetic",
     "trading_agent.marketdata.trade_bars",
     "trading_agent.marketdata.source",

@@ -46,8 +46,10 @@ from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.domain.trades import Trade
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
-from trading_agent.features import PrecomputedFeatures
-from trading_agent.marketdata.replay import read_candle_csv, read_candle_parquet
+from trading_agent.features import FeatureInputs, PrecomputedFeatures
+from trading_agent.marketdata.columnar_csv import read_candle_columns
+from trading_agent.marketdata.columns import CandleColumns, columns_of
+from trading_agent.marketdata.replay import read_candle_parquet
 from trading_agent.marketdata.source import merge_by_completion
 from trading_agent.store.event_store import EventStore
 from trading_agent.strategies.base import Planned
@@ -116,7 +118,7 @@ class BacktestResult:
     elapsed_s: float  # everything: reading the data, the replay, closing the stores
     replay_s: float  # the candle loop alone: strategies, gate, venue, stores
     final_gate_state: str
-    candles_by_product: dict[str, list[Candle]]
+    candles_by_product: Mapping[str, Sequence[Candle]]
     mode: str = "per_bar"  # the replay that ran: "fast" or "per_bar"
     mode_reason: str = ""  # why that one
     visited: int = 0  # candles the engine processed (all of them per bar)
@@ -138,11 +140,19 @@ class BacktestResult:
         }
 
 
-def read_candles(product_id: str, path: Path) -> list[Candle]:
-    """A candle file by its suffix: Parquet, or the CSV format of ../shared/data."""
+def read_candles(product_id: str, path: Path) -> CandleColumns:
+    """A candle file by its suffix: Parquet, or the CSV format of ../shared/data.
+
+    Raises:
+        CandleFileError: a refused file (naming the line or row); BacktestError: an
+            empty one.
+    """
     if path.suffix == ".parquet":
-        return read_candle_parquet(path, product_id)
-    return read_candle_csv(path, product_id)
+        candles = read_candle_parquet(path, product_id)
+        if not candles:
+            raise BacktestError(f"no candles for {product_id} in {path}")
+        return columns_of(candles)
+    return read_candle_columns(path, product_id)
 
 
 async def run_backtest(
@@ -158,10 +168,9 @@ async def run_backtest(
         ConfigError, StrategyConfigError, CandleFileError: a refused input file.
     """
     started = time.perf_counter()
+    if not spec.data:
+        raise BacktestError("no candles for any product")
     series = {p: read_candles(p, path) for p, path in sorted(spec.data.items())}
-    empty = [p for p, candles in series.items() if not candles]
-    if not series or empty:
-        raise BacktestError(f"no candles for {', '.join(empty) or 'any product'}")
     rules = _rules(spec.rules_dir)
     _prepare(spec.run_dir)
     first = min(candles[0].start_ns for candles in series.values())
@@ -191,7 +200,7 @@ async def run_backtest(
         slots=slots,
         specs={p: _product_spec(gate, p) for p in series},
         starting_cash_usd=spec.starting_cash_usd,
-        features=PrecomputedFeatures(series) if mode == "fast" else None,
+        features=_precomputed(series) if mode == "fast" else None,
         equity_every_ns=None,
     )
     store = EventStore(spec.run_dir / "agent.db")
@@ -305,6 +314,20 @@ class _Loop(Replay):
         self.store.append(self.engine.drain_events())
         if progress is not None:
             progress(self.candles, total)
+
+
+def _precomputed(series: Mapping[str, CandleColumns]) -> PrecomputedFeatures:
+    return PrecomputedFeatures.from_arrays(
+        {
+            product: FeatureInputs(
+                start_ns=bars.start_ns,
+                high=bars.floats("high"),
+                low=bars.floats("low"),
+                close=bars.floats("close"),
+            )
+            for product, bars in series.items()
+        }
+    )
 
 
 def _slots(spec: BacktestSpec, series: Mapping[str, Sequence[Candle]]) -> list[StrategySlot]:

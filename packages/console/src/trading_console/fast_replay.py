@@ -37,6 +37,7 @@ import trading_contract as c
 import trading_sim as sim
 from trading_agent.domain.market import Candle
 from trading_agent.engine import Engine
+from trading_agent.marketdata.columns import columns_of
 from trading_agent.marketdata.source import CandleOrderError
 from trading_agent.store.event_store import EventStore
 from trading_gate import InProcessGate, ReplayClock
@@ -56,7 +57,7 @@ class CompletionOrder:
 
     def __init__(self, series: Mapping[str, Sequence[Candle]]) -> None:
         self.products = sorted(series)
-        ends = [np.array([x.end_ns for x in series[p]], dtype=np.int64) for p in self.products]
+        ends = [columns_of(series[p]).end_ns for p in self.products]
         for p, e in zip(self.products, ends, strict=True):
             bad = np.flatnonzero(np.diff(e) <= 0)
             if len(bad):
@@ -114,7 +115,7 @@ def equity_curve(
         size = held[j][which]
         if not size.any():
             continue
-        closes = np.array([float(x.close) for x in series[p]], dtype=np.float64)
+        closes = columns_of(series[p]).floats("close")
         latest = np.searchsorted(order.steps[j], np.arange(n), side="right") - 1
         # A holding implies its product has a close by then (fills follow a first bar).
         equity = equity + np.where(size != 0.0, size * closes[np.maximum(latest, 0)], 0.0)
@@ -234,9 +235,7 @@ class FastReplay(Replay):
         self.order = order or completion_order(series)
         self.visited = 0
         products = self.order.products
-        self._candles = [series[p] for p in products]
-        self._lows = [[x.low for x in series[p]] for p in products]
-        self._highs = [[x.high for x in series[p]] for p in products]
+        self._candles = [columns_of(series[p]) for p in products]
         must = [self.order.steps[j][:1] for j in range(len(products))]
         must += [self.order.steps[j][candidates.get(p, _EMPTY)] for j, p in enumerate(products)]
         self._must: list[int] = np.unique(np.concatenate(must)).tolist()
@@ -302,12 +301,13 @@ class FastReplay(Replay):
         for j, i in enumerate(latest):
             first = self._told[j] + 1
             if i >= first:
+                bars = self._candles[j]
                 self.engine.catch_up(
                     self.order.products[j],
-                    first_start_ns=self._candles[j][first].start_ns,
-                    low=min(self._lows[j][first : i + 1]),
-                    high=max(self._highs[j][first : i + 1]),
-                    close=self._candles[j][i].close,
+                    first_start_ns=int(bars.start_ns[first]),
+                    low=bars.lowest("low", first, i + 1),
+                    high=bars.highest("high", first, i + 1),
+                    close=Decimal(bars.text("close", i)),
                 )
                 self._told[j] = i
 

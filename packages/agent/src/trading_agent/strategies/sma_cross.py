@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from trading_agent.domain.intents import Action, Signal
 from trading_agent.domain.market import Candle
+from trading_agent.marketdata.columns import CandleColumns, columns_of
 from trading_agent.strategies.base import StrategyContext
 from trading_agent.strategies.long_trade import check_product, signal_at_close
 
@@ -90,9 +91,10 @@ class SmaCross:
         """
         if self._fast.total or self._slow.total or self._was_above is not None:
             raise ValueError(f"{NAME}: plan before feeding candles, not after")
-        if any(c.product_id != self.product_id for c in candles):
+        columns = columns_of(candles) if candles else CandleColumns.empty(self.product_id, 60)
+        if columns.product_id != self.product_id:
             raise ValueError(f"{NAME} for {self.product_id} was given another product's candles")
-        self._plan = _make_plan(candles, self._fast.n, self._slow.n)
+        self._plan = _make_plan(columns, self._fast.n, self._slow.n)
         return self._plan.candidates
 
     def on_candle(self, ctx: StrategyContext) -> Sequence[Signal]:
@@ -116,8 +118,8 @@ class SmaCross:
         return _signals(ctx, above=above, was_above=was_above, values=values)
 
     def _planned(self, ctx: StrategyContext, plan: "_Plan") -> Sequence[Signal]:
-        i = plan.index.get(ctx.candle.start_ns)
-        if i is None or plan.closes[i] != ctx.candle.close:
+        i = plan.bar_at(ctx.candle.start_ns)
+        if i is None or plan.columns[i].close != ctx.candle.close:
             raise ValueError(
                 f"{NAME}: candle {ctx.candle.product_id} @ {ctx.candle.start_ns} is not in the plan"
             )
@@ -145,12 +147,17 @@ def _signals(
 class _Plan:
     """ "above" at every bar and what is needed to rebuild any window's exact sum."""
 
-    index: dict[int, int]  # candle start_ns -> bar index
-    closes: list[Decimal]
+    columns: CandleColumns
     above: list[bool]  # False where not warm (never read there)
     prefix: "_Ints"  # prefix[i] = sum of scaled[:i]
     decimals: int
     candidates: npt.NDArray[np.int64]
+
+    def bar_at(self, start_ns: int) -> int | None:
+        """The index of the bar starting at `start_ns`, if the plan has one."""
+        starts = self.columns.start_ns
+        i = int(np.searchsorted(starts, start_ns))
+        return i if i < len(starts) and int(starts[i]) == start_ns else None
 
     def window_sum(self, i: int, n: int) -> Decimal:
         """The sum of the n closes ending at bar i, as the exact Decimal."""
@@ -158,17 +165,15 @@ class _Plan:
         return Decimal(total).scaleb(-self.decimals, context=_EXACT)
 
 
-def _make_plan(candles: Sequence[Candle], fast: int, slow: int) -> _Plan:
-    closes = [c.close for c in candles]
-    decimals = max((-_exponent(x) for x in closes), default=0)
-    decimals = max(decimals, 0)
-    scaled = [int(x.scaleb(decimals, context=_EXACT)) for x in closes]
-    biggest = max(scaled, default=0)
+def _make_plan(columns: CandleColumns, fast: int, slow: int) -> _Plan:
+    closes = columns.scaled("close")
+    decimals, scaled = closes.decimals, closes.ints
+    biggest = int(np.abs(scaled).max()) if len(scaled) else 0
     # int64 if neither the running total nor a cross-multiplied window sum can overflow.
     fits = biggest * max(len(scaled), slow * slow) < _INT64_HEADROOM
     dtype: type = np.int64 if fits else object
     prefix: _Ints = np.zeros(len(scaled) + 1, dtype=dtype)
-    prefix[1:] = np.cumsum(np.array(scaled, dtype=dtype))
+    prefix[1:] = np.cumsum(scaled.astype(dtype))
     above = np.zeros(len(scaled), dtype=bool)
     if len(scaled) >= slow:
         ends = np.arange(slow - 1, len(scaled)) + 1
@@ -177,17 +182,9 @@ def _make_plan(candles: Sequence[Candle], fast: int, slow: int) -> _Plan:
         above[slow - 1 :] = (fast_sum * slow > slow_sum * fast).astype(bool)
     changed = np.flatnonzero(above[slow:] != above[slow - 1 : -1]) + slow
     return _Plan(
-        index={c.start_ns: i for i, c in enumerate(candles)},
-        closes=closes,
+        columns=columns,
         above=above.tolist(),
         prefix=prefix,
         decimals=decimals,
         candidates=changed.astype(np.int64),
     )
-
-
-def _exponent(x: Decimal) -> int:
-    exponent = x.as_tuple().exponent
-    if not isinstance(exponent, int):
-        raise ValueError(f"{NAME}: close {x} is not a finite number")
-    return exponent
