@@ -24,6 +24,14 @@ def test_client_order_id_when_known_intent_then_pinned_uuid5() -> None:
     assert uuid.UUID(derived).version == 5
 
 
+@given(namespaces, st.one_of(intent_ids, st.text(min_size=1)))
+def test_client_order_id_when_any_intent_then_same_as_stdlib_uuid5(
+    namespace: uuid.UUID, intent: str
+) -> None:
+    """The hand-rolled derivation is the standard library's uuid5, for any text."""
+    assert client_order_id(namespace, IntentId(intent)) == str(uuid.uuid5(namespace, intent))
+
+
 @given(namespaces, intent_ids)
 def test_client_order_id_when_replayed_then_same_id(namespace: uuid.UUID, intent: IntentId) -> None:
     """Deriving twice from the same namespace and intent gives the same id."""

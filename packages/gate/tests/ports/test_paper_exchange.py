@@ -417,3 +417,24 @@ def test_fills_since_when_fills_at_several_times_then_only_later_ones_in_order()
 
     assert [f.client_order_id for f in later] == ["pp-fs-2", "pp-fs-3"]
     assert len(run(exchange.fills_since(0))) == 3
+
+
+@pytest.mark.parametrize("product", ["BTC-USD", "ETH-USD", "SOL-USD", "DOGE-USD"])
+def test_product_rules_when_asked_then_the_engine_listing_or_none(product: str) -> None:
+    """The rules come from the engine's listing of the product (None when not listed),
+    and asking again gives equal rules."""
+    ex, _ = paper()
+    spec = sim.EngineConfig().product(product)
+    rules = ex.product_rules(ProductId(product))
+    if spec is None:
+        assert rules is None
+        return
+    assert rules is not None
+    assert (rules.base_increment, rules.quote_increment, rules.price_increment) == (
+        spec.base_increment,
+        spec.quote_increment,
+        spec.price_increment,
+    )
+    assert rules.base_min_size == spec.base_increment
+    assert (rules.trading_disabled, rules.cancel_only, rules.limit_only) == (False, False, False)
+    assert ex.product_rules(ProductId(product)) == rules

@@ -110,12 +110,15 @@ ROWS: Final = (
 
 
 def open_audit_db(
-    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    path: Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, page_size: int | None = None
 ) -> sqlite3.Connection:
     """Open (creating if new) gate.db for writing: WAL, synchronous=FULL, checked, migrated.
 
     The connection has ``isolation_level=None``: transactions are explicit. The caller
-    closes it.
+    closes it. ``page_size`` (a power of two from 512 to 65536) applies to a new file
+    only, and changes how rows are laid out in pages, never a row: a backtest writes
+    thousands of 1-2 KB rows, and 16 KiB pages take fewer page splits per row than
+    SQLite's default 4 KiB. An existing file keeps the page size it has.
 
     Raises:
         AuditCorrupt: the file is not a database or fails ``PRAGMA quick_check``.
@@ -124,11 +127,16 @@ def open_audit_db(
     """
     if busy_timeout_ms <= 0:
         raise ValueError("busy_timeout_ms must be positive")
+    if page_size is not None and (page_size not in _PAGE_SIZES or isinstance(page_size, bool)):
+        raise ValueError(f"page_size {page_size!r} is not a power of two from 512 to 65536")
     with read_errors(path):
         conn = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
     opened = False
     try:
         with read_errors(path):
+            if page_size is not None:
+                # Before WAL mode and the first table: only then does SQLite take it.
+                conn.execute(f"PRAGMA page_size = {page_size:d}")
             _configure(conn, path, busy_timeout_ms)
             _migrate(conn, path)
         opened = True
@@ -138,6 +146,7 @@ def open_audit_db(
     return conn
 
 
+_PAGE_SIZES: Final = frozenset(2**n for n in range(9, 17))
 _EXPECTED_PRAGMAS: Final = {"synchronous": 2, "foreign_keys": 1, "recursive_triggers": 1}
 
 

@@ -11,9 +11,9 @@ row written, its bytes and its order are the same.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Final
 
 import msgspec
@@ -114,6 +114,28 @@ class AuditTransaction:
             raise AuditWriteFailed("an earlier write in this transaction failed") from self._failure
 
 
+class _Block:
+    """`AuditLog.transaction` as a plain context manager: the same steps as a
+    generator-based one, without the generator's cost on every journal write."""
+
+    __slots__ = ("_log", "_txn")
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+
+    def __enter__(self) -> AuditTransaction:
+        self._txn = self._log._begin()
+        return self._txn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._log._finish(self._txn, raised=kind is not None)
+
+
 class AuditLog:
     """The gate's append-only, hash-chained log over a connection from `open_audit_db`.
 
@@ -187,8 +209,7 @@ class AuditLog:
         with self.transaction() as txn:
             return txn.append(event_type, payload, ts_wall_ns=ts_wall_ns, ts_mono_ns=ts_mono_ns)
 
-    @contextmanager
-    def transaction(self) -> Iterator[AuditTransaction]:
+    def transaction(self) -> _Block:
         """``BEGIN IMMEDIATE``, yield a writer, and ``COMMIT`` once when the block exits
         (with ``deferred_commit``, the commit waits; see the class docstring).
 
@@ -200,30 +221,42 @@ class AuditLog:
             AuditWriteFailed: begin, a statement or the commit failed; all rolled back.
             GateBug: the log is closed, or a transaction is already open.
         """
+        return _Block(self)
+
+    def _begin(self) -> AuditTransaction:
+        # The block's entry: nothing is checked or begun before the ``with`` enters it.
         self._require_usable()
         batch = self._batch
         txn = AuditTransaction(self._conn, self._head, None if batch is None else batch.block)
-        committed = False
         self._in_block = True
         try:
-            try:
-                if batch is None:
-                    self._conn.execute("BEGIN IMMEDIATE")
-                else:
-                    batch.begin()
-            except (sqlite3.Error, OSError) as exc:
-                raise AuditWriteFailed(f"could not begin an audit transaction: {exc}") from exc
-            yield txn
-            txn._active = False
-            if txn._failure is not None:
-                raise AuditWriteFailed("not committed: a write in it failed") from txn._failure
-            self._end(txn.head.seq)
-            committed = True
+            if batch is None:
+                self._conn.execute("BEGIN IMMEDIATE")
+            else:
+                batch.begin()
+        except (sqlite3.Error, OSError) as exc:
+            self._finish(txn, raised=True)
+            raise AuditWriteFailed(f"could not begin an audit transaction: {exc}") from exc
+        return txn
+
+    def _finish(self, txn: AuditTransaction, *, raised: bool) -> None:
+        # The block's exit: commit what it wrote unless it raised (then roll back and let
+        # its exception through), and anchor when enough rows have committed.
+        committed = False
+        try:
+            if not raised:
+                txn._active = False
+                if txn._failure is not None:
+                    raise AuditWriteFailed("not committed: a write in it failed") from txn._failure
+                self._end(txn.head.seq)
+                committed = True
         finally:
             txn._active = False
             self._in_block = False
             if not committed:
                 self._abandon()
+        if raised:
+            return
         self._head = txn.head
         if txn._last_ts_wall_ns is not None and (
             self._head.seq - self._anchored_seq >= self._anchor_every

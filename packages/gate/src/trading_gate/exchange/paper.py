@@ -207,6 +207,11 @@ class PaperExchange:
         self._unknown_next_place = False
         self._reject_next_place: str | None = None
         self._failing_cancels = 0
+        # The listing never changes (the config is frozen): each product's rules are
+        # built once, not on every decision.
+        self._rules = {
+            ProductId(spec.product_id): _rules_of(spec) for spec in self._config.engine.products
+        }
 
     # ------------------------------------------------------------ market data
 
@@ -253,16 +258,7 @@ class PaperExchange:
 
     def product_rules(self, product_id: ProductId) -> ProductRules | None:
         """The engine's listing of the product as venue rules (MarketView)."""
-        spec = self._config.engine.product(product_id)
-        if spec is None:
-            return None
-        return ProductRules(
-            base_increment=spec.base_increment,
-            quote_increment=spec.quote_increment,
-            price_increment=spec.price_increment,
-            base_min_size=spec.base_increment,
-            base_max_size=_BASE_MAX_SIZE,
-        )
+        return self._rules.get(product_id)
 
     def feed(self, bars: Iterable[sim.Bar]) -> None:
         """Feed bars in order; advancing the clock between them is the caller's job.
@@ -419,6 +415,16 @@ class PaperExchange:
         if refused:
             return _failed(venue_order_id, refused[0])
         return CancelResult(venue_order_id=venue_order_id, success=True)
+
+
+def _rules_of(spec: sim.ProductSpec) -> ProductRules:
+    return ProductRules(
+        base_increment=spec.base_increment,
+        quote_increment=spec.quote_increment,
+        price_increment=spec.price_increment,
+        base_min_size=spec.base_increment,
+        base_max_size=_BASE_MAX_SIZE,
+    )
 
 
 def _fill_time(fill: VenueFill) -> int:
