@@ -196,14 +196,32 @@ def test_read_candle_columns_when_bad_row_then_strict_error_names_the_line(
             read_candle_columns(path, "X-USD", granularity_s)
 
 
-def test_read_candle_columns_when_not_gzip_then_strict_reader_reports_it(tmp_path: Path) -> None:
-    """A .gz that is not gzip raises what the strict reader raises for it."""
-    path = tmp_path / "X-USD_1m.csv.gz"
-    path.write_bytes(b"not gzip at all")
-    with pytest.raises(OSError, match="gzip"):
-        read_candle_csv(path, "X-USD")
-    with pytest.raises(OSError, match="gzip"):
-        read_candle_columns(path, "X-USD")
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("X-USD_1m.csv.gz", b"not gzip at all", "not a readable gzip file"),
+        # A gzip stream with two bytes flipped in the middle: zlib's own error.
+        ("X-USD_1m.csv.gz", None, "not a readable gzip file"),
+        ("X-USD_1m.gz", gzip.compress(HEADER.encode())[:-9], "not a readable gzip file"),
+        ("X-USD_1m.csv", (HEADER + "60,1,2,1,2,\xff\n").encode("latin-1"), "not UTF-8 text"),
+    ],
+)
+def test_read_candles_when_bytes_unreadable_then_both_readers_name_the_file(
+    tmp_path: Path, name: str, content: bytes | None, message: str
+) -> None:
+    """Bytes that are not gzip, a damaged or cut-short gzip stream, or text that is not
+    UTF-8: both readers raise CandleFileError naming the file, never a codec's error."""
+    if content is None:
+        rows = "".join(f"{60 * i},1,2,1,2,1\n" for i in range(1, 2000))
+        damaged = bytearray(gzip.compress((HEADER + rows).encode()))
+        damaged[len(damaged) // 2] ^= 0xFF
+        damaged[len(damaged) // 2 + 1] ^= 0xFF
+        content = bytes(damaged)
+    path = tmp_path / name
+    path.write_bytes(content)
+    for read in (read_candle_csv, read_candle_columns):
+        with pytest.raises(CandleFileError, match=f"{path}: {message}"):
+            read(path, "X-USD")
 
 
 def _candle(start_s: int, low: str, high: str, close: str) -> Candle:

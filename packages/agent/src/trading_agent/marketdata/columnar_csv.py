@@ -26,6 +26,7 @@ Arrow parses; numpy checks. `pyarrow.compute` is not used: importing it costs a 
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 from typing import Final
 
@@ -64,7 +65,7 @@ def read_candle_columns(
     if path.suffix == ".gz":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError):
+        except (OSError, EOFError, zlib.error):
             data = b""  # the strict reader names the problem
     fast = _proved(data, product_id, granularity_s)
     if fast is not None:

@@ -15,6 +15,7 @@ import csv
 import gzip
 import itertools
 import re
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -62,10 +63,16 @@ def read_candle_csv(path: Path, product_id: str, granularity_s: int | None = Non
     a step); a one-row file needs it given.
 
     Raises:
-        CandleFileError: a bad header or row, rows not ascending, a ts off the grid.
+        CandleFileError: a bad header or row, rows not ascending, a ts off the grid, or
+            bytes that are not gzip (for .gz) or not UTF-8 text.
         OSError: the file cannot be read.
     """
-    rows = list(_csv_rows(path))
+    try:
+        rows = list(_csv_rows(path))
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise CandleFileError(f"{path}: not a readable gzip file: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CandleFileError(f"{path}: not UTF-8 text at byte {exc.start}: {exc.reason}") from exc
     step_s = granularity_s if granularity_s is not None else _smallest_step(path, rows)
     series = CandleSeries(product_id, step_s)
     for line, ts_s, fields in rows:
