@@ -8,14 +8,23 @@ from pathlib import Path
 
 import msgspec
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trading_agent.domain.market import NS_PER_S, Candle
 from trading_agent.marketdata.columnar_csv import read_candle_columns
+from trading_agent.marketdata.columnar_parquet import read_candle_parquet_columns
 from trading_agent.marketdata.columns import FIELDS, CandleColumns, columns_of
-from trading_agent.marketdata.replay import CandleFileError, read_candle_csv
+from trading_agent.marketdata.replay import (
+    PARQUET_SCHEMA,
+    CandleFileError,
+    read_candle_csv,
+    read_candle_parquet,
+    write_candle_parquet,
+)
 
 SHARED_DATA = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 WIDE = Context(prec=1000)
@@ -158,7 +167,8 @@ def test_read_candle_columns_when_any_file_then_same_outcome_as_strict(
         # prices' common decimals: exact in Python ints instead.
         ("60,9234567890123456.78,9234567890123456.78,1.123,1.123,1\n120,1,2,1,2,1\n", True),
         ("60,1,123456789012345.123,0.00000001,1,1\n120,1,2,1,2,1\n", True),
-        ("60,1,2,1,2,9234567890123456.78\n120,1,2,1,2,1.123\n", True),
+        # A volume that only fits in Python ints scaled: read fast, scaled exactly.
+        ("60,1,2,1,2,9234567890123456.78\n120,1,2,1,2,1.123\n", False),
     ],
 )
 def test_read_candle_columns_when_unusual_but_valid_then_strict_reader_reads_it(
@@ -289,3 +299,161 @@ def test_scaled_when_values_beyond_int64_then_exact_python_ints() -> None:
         1,
     ]
     assert np.array_equal(columns_of(candles).floats("low"), [float(big), 1.0])
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _parquet(path: Path, rows: list[dict[str, object]]) -> Path:
+    columns = {name: [row[name] for row in rows] for name in PARQUET_SCHEMA.names}
+    pq.write_table(pa.table(columns, schema=PARQUET_SCHEMA), path)
+    return path
+
+
+def _parquet_outcome(read: object, path: Path) -> tuple[str, object]:
+    try:
+        candles = read(path, "X-USD")  # type: ignore[operator]
+    except CandleFileError as exc:
+        return "error", str(exc)
+    return "candles", list(candles)
+
+
+@st.composite
+def _parquet_rows(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Mostly valid rows of `write_candle_parquet`'s schema, and the mistakes the
+    strict reader refuses or reads differently (exponents, other spellings)."""
+    rows: list[dict[str, object]] = []
+    start = draw(st.integers(0, 10**6)) * 60 * NS_PER_S
+    for _ in range(draw(st.integers(1, 8))):
+        low, a, b, high = sorted(draw(st.lists(_DECIMAL, min_size=4, max_size=4)), key=Decimal)
+        opening, closing = (a, b) if draw(st.booleans()) else (b, a)
+        rows.append(
+            {"product_id": "X-USD", "start_ns": start, "granularity_s": 60, "open": opening,
+             "high": high, "low": low, "close": closing, "volume": draw(_DECIMAL)}
+        )  # fmt: skip
+        start += 60 * NS_PER_S * draw(st.sampled_from([1, 1, 2]))
+    row = rows[draw(st.integers(0, len(rows) - 1))]
+    mistake = draw(st.sampled_from([None, None, *_PARQUET_MISTAKES]))
+    if mistake is not None:
+        field, value = mistake
+        row[field] = value if not callable(value) else value(row)
+    return rows
+
+
+_PARQUET_MISTAKES: tuple[tuple[str, object], ...] = (
+    ("product_id", "Y-USD"),
+    ("product_id", None),
+    ("start_ns", None),
+    ("start_ns", lambda row: int(row["start_ns"]) + 7),
+    ("start_ns", 0),
+    ("granularity_s", 120),
+    ("granularity_s", 0),
+    ("volume", "0E-8"),
+    ("volume", "1e3"),
+    ("volume", "5."),
+    ("volume", ".5"),
+    ("volume", ""),
+    ("volume", "1.2.3"),
+    ("volume", None),
+    ("volume", "NaN"),
+    ("open", "0"),
+    ("open", lambda row: str(Decimal(str(row["low"])) / 2)),
+    ("close", lambda row: f"{row['high']}1"),
+    ("low", lambda row: f"{row['high']}1"),
+    ("high", "9234567890123456.78"),
+    ("volume", "9234567890123456.78"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_parquet_rows())
+def test_read_candle_parquet_columns_when_any_file_then_same_outcome_as_strict(
+    rows: list[dict[str, object]],
+) -> None:
+    """For valid and spoiled Parquet files alike, the column reader returns exactly the
+    strict reader's candles (floats and exact values included) or raises its error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _parquet(Path(tmp) / "x.parquet", rows)
+        strict = _parquet_outcome(read_candle_parquet, path)
+        if strict == ("candles", []):
+            strict = ("error", f"{path}: no candles of X-USD")
+        assert _parquet_outcome(read_candle_parquet_columns, path) == strict
+        if strict[0] == "candles":
+            _assert_same_as_candles(
+                read_candle_parquet_columns(path, "X-USD"), read_candle_parquet(path, "X-USD")
+            )
+
+
+def test_read_candle_parquet_columns_when_written_by_the_writer_then_fast_and_equal(
+    tmp_path: Path,
+) -> None:
+    """A real file written by `write_candle_parquet` takes the fast path and reads back
+    the strict reader's candles."""
+    source = ONE_MINUTE_FILES[0]
+    path = tmp_path / "btc.parquet"
+    write_candle_parquet(path, read_candle_csv(source, "X-USD")[:5_000])
+    columns = read_candle_parquet_columns(path, "X-USD")
+    assert columns._candles is None
+    _assert_same_as_candles(columns, read_candle_parquet(path, "X-USD"))
+
+
+def test_read_candle_parquet_columns_when_not_parquet_then_strict_error(tmp_path: Path) -> None:
+    """A file that is not Parquet gets the strict reader's error, naming it."""
+    path = tmp_path / "x.parquet"
+    path.write_bytes(b"not parquet")
+    with pytest.raises(CandleFileError, match="not a readable Parquet file"):
+        read_candle_parquet_columns(path, "X-USD")
+
+
+_ROW = {"product_id": "X-USD", "granularity_s": 60, "open": "1", "high": "2", "low": "1",
+        "close": "2", "volume": "1"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("second", "outcome"),
+    [
+        ({}, "fast"),
+        ({"start_ns": 60 * NS_PER_S}, "duplicate start"),
+        ({"start_ns": 0}, "out of order"),
+        ({"start_ns": 120 * NS_PER_S + 7}, "not a multiple"),
+        ({"granularity_s": 120}, "granularity"),
+        ({"product_id": "Y-USD"}, "expected 'X-USD'"),
+        ({"volume": "-5"}, "volume must not be negative"),
+        ({"open": "0", "low": "0"}, "positive"),
+        ({"open": "0.5"}, "low <= open"),
+        ({"close": "2.5"}, "close <= high"),
+        ({"volume": "abc"}, "decimal"),
+        ({"volume": "0E-8"}, "strict"),
+        ({"volume": " 5"}, "strict"),
+        ({"high": "9234567890123456.78", "close": "1.123"}, "strict"),
+        ({"volume": "9234567890123456.78"}, "fast"),
+    ],
+)
+def test_read_candle_parquet_columns_when_one_row_differs_then_as_strict(
+    tmp_path: Path, second: dict[str, object], outcome: str
+) -> None:
+    """Each refusal of the strict reader reaches the caller as its error; legal values
+    the proof does not cover ("0E-8", " 5", scaled values past int64) are read by the
+    strict reader; the rest fast. Either way the candles are the strict reader's."""
+    path = _parquet(
+        tmp_path / "x.parquet",
+        [_ROW | {"start_ns": 60 * NS_PER_S}, _ROW | {"start_ns": 120 * NS_PER_S} | second],
+    )
+    if outcome not in ("fast", "strict"):
+        with pytest.raises(CandleFileError, match=outcome):
+            read_candle_parquet(path, "X-USD")
+        with pytest.raises(CandleFileError, match=outcome):
+            read_candle_parquet_columns(path, "X-USD")
+        return
+    columns = read_candle_parquet_columns(path, "X-USD")
+    assert (columns._candles is None) is (outcome == "fast")
+    _assert_same_as_candles(columns, read_candle_parquet(path, "X-USD"))
+
+
+def test_read_candle_parquet_columns_when_no_rows_then_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    """A Parquet file with the schema and no rows has no candles to replay."""
+    path = _parquet(tmp_path / "x.parquet", [])
+    with pytest.raises(CandleFileError, match=f"{path}: no candles of X-USD"):
+        read_candle_parquet_columns(path, "X-USD")

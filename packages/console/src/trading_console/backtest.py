@@ -48,8 +48,8 @@ from trading_agent.domain.trades import Trade
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
 from trading_agent.features import FeatureInputs, PrecomputedFeatures
 from trading_agent.marketdata.columnar_csv import read_candle_columns
-from trading_agent.marketdata.columns import CandleColumns, columns_of
-from trading_agent.marketdata.replay import read_candle_parquet
+from trading_agent.marketdata.columnar_parquet import read_candle_parquet_columns
+from trading_agent.marketdata.columns import CandleColumns
 from trading_agent.marketdata.source import merge_by_completion
 from trading_agent.store.event_store import EventStore
 from trading_agent.strategies.base import Planned
@@ -148,14 +148,10 @@ def read_candles(product_id: str, path: Path) -> CandleColumns:
     """A candle file by its suffix: Parquet, or the CSV format of ../shared/data.
 
     Raises:
-        CandleFileError: a refused file (naming the line or row); BacktestError: an
-            empty one.
+        CandleFileError: a refused or empty file (naming the line or row).
     """
     if path.suffix == ".parquet":
-        candles = read_candle_parquet(path, product_id)
-        if not candles:
-            raise BacktestError(f"no candles for {product_id} in {path}")
-        return columns_of(candles)
+        return read_candle_parquet_columns(path, product_id)
     return read_candle_columns(path, product_id)
 
 

@@ -30,6 +30,7 @@ from trading_agent.marketdata.source import merge_by_completion
 
 __all__ = [
     "CSV_HEADER",
+    "PARQUET_SCHEMA",
     "CandleFileError",
     "ReplaySource",
     "read_candle_csv",
@@ -43,7 +44,7 @@ _INTEGER: Final = re.compile(r"\d+")
 _PLAIN_DECIMAL: Final = re.compile(r"\d+(\.\d+)?")
 _INT64_MIN: Final = -(2**63)
 _INT64_MAX: Final = 2**63 - 1
-_PARQUET_SCHEMA: Final = pa.schema(
+PARQUET_SCHEMA: Final = pa.schema(
     [("product_id", pa.string()), ("start_ns", pa.int64()), ("granularity_s", pa.int64())]
     + [(name, pa.string()) for name in _PRICES]
 )
@@ -142,7 +143,7 @@ def write_candle_parquet(path: Path, candles: Iterable[Candle]) -> None:
         ValueError: there are no candles, or a start does not fit int64 nanoseconds.
     """
     series = CandleSeries.from_candles(candles)
-    columns: dict[str, list[object]] = {name: [] for name in _PARQUET_SCHEMA.names}
+    columns: dict[str, list[object]] = {name: [] for name in PARQUET_SCHEMA.names}
     for c in series:
         if not _INT64_MIN <= c.start_ns <= _INT64_MAX:
             raise ValueError(f"candle {c.product_id} @ {c.start_ns}: start_ns exceeds int64")
@@ -151,7 +152,7 @@ def write_candle_parquet(path: Path, candles: Iterable[Candle]) -> None:
         columns["granularity_s"].append(c.granularity_s)
         for name in _PRICES:
             columns[name].append(str(getattr(c, name)))
-    pq.write_table(pa.table(columns, schema=_PARQUET_SCHEMA), path)
+    pq.write_table(pa.table(columns, schema=PARQUET_SCHEMA), path)
 
 
 def read_candle_parquet(path: Path, product_id: str) -> list[Candle]:
@@ -165,8 +166,8 @@ def read_candle_parquet(path: Path, product_id: str) -> list[Candle]:
         table = pq.read_table(path)
     except pa.ArrowInvalid as exc:
         raise CandleFileError(f"{path}: not a readable Parquet file: {exc}") from exc
-    if not table.schema.equals(_PARQUET_SCHEMA):
-        raise CandleFileError(f"{path}: schema must be {_PARQUET_SCHEMA}, got {table.schema}")
+    if not table.schema.equals(PARQUET_SCHEMA):
+        raise CandleFileError(f"{path}: schema must be {PARQUET_SCHEMA}, got {table.schema}")
     series: CandleSeries | None = None
     for index, row in enumerate(table.to_pylist()):
         try:
