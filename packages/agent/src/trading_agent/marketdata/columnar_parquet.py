@@ -20,7 +20,6 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from trading_agent.domain.market import NS_PER_S
 from trading_agent.marketdata.columns import FIELDS, CandleColumns, columns_of
@@ -31,7 +30,12 @@ from trading_agent.marketdata.decimal_text import (
     plain_dots,
     prices_ordered,
 )
-from trading_agent.marketdata.replay import PARQUET_SCHEMA, CandleFileError, read_candle_parquet
+from trading_agent.marketdata.replay import (
+    PARQUET_SCHEMA,
+    CandleFileError,
+    read_candle_parquet,
+    read_parquet_table,
+)
 
 __all__ = ["read_candle_parquet_columns"]
 
@@ -58,7 +62,7 @@ def read_candle_parquet_columns(path: Path, product_id: str) -> CandleColumns:
 
 def _proved(path: Path, product_id: str) -> CandleColumns | None:
     try:
-        table = pq.read_table(path)
+        table = read_parquet_table(path)
     except (pa.ArrowInvalid, OSError):
         return None  # the strict reader names the problem
     if not table.schema.equals(PARQUET_SCHEMA):
