@@ -34,7 +34,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from trading_console.backtest import BacktestSpec
 
 REPO: Final = Path(__file__).resolve().parents[1]
 SHARED: Final = REPO.parent / "shared" / "data"
@@ -97,18 +100,17 @@ def _year_file(path: Path) -> Path:
 # ---------------------------------------------------------------- one run of ours
 
 
-def _run_ours(data: dict[str, str], workdir: str, mode: str) -> dict[str, Any]:
-    """In the child process: one backtest, and what it did."""
-    import asyncio
+def bench_spec(data: dict[str, Path], root: Path, *, per_bar: bool) -> "BacktestSpec":
+    """The benchmarks' backtest: sma_cross, fixed size, 10 bps, no spread, limits that
+    never bind, its config and run folder under `root`."""
     from decimal import Decimal
 
-    from trading_console.backtest import BacktestSpec, run_backtest
+    from trading_console.backtest import BacktestSpec
     from trading_console.cli import sim_fees
 
-    root = Path(workdir)
-    spec = BacktestSpec(
+    return BacktestSpec(
         strategies=("sma_cross",),
-        data={p: Path(f) for p, f in data.items()},
+        data=data,
         strategy_dir=REPO / "config" / "strategies",
         safety_config=_wide_config(root / "safety.yaml"),
         run_dir=root / "run",
@@ -116,9 +118,19 @@ def _run_ours(data: dict[str, str], workdir: str, mode: str) -> dict[str, Any]:
         fees=sim_fees(Decimal(10)),
         spread_bps=Decimal(0),
         participation=Decimal(1),
-        replay="auto" if mode == "fast" else "per_bar",
+        replay="per_bar" if per_bar else "auto",
     )
-    result = asyncio.run(run_backtest(spec))
+
+
+def _run_ours(data: dict[str, str], workdir: str, mode: str) -> dict[str, Any]:
+    """In the child process: one backtest, and what it did."""
+    import asyncio
+
+    from trading_console.backtest import run_backtest
+
+    root = Path(workdir)
+    files = {p: Path(f) for p, f in data.items()}
+    result = asyncio.run(run_backtest(bench_spec(files, root, per_bar=mode != "fast")))
     import sqlite3
 
     conn = sqlite3.connect(f"file:{root / 'run' / 'agent.db'}?mode=ro", uri=True)

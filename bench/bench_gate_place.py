@@ -16,17 +16,15 @@ import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stats import summarize
-from bench_backtest import ONE, REPO, _wide_config
+from bench_backtest import ONE, bench_spec
 
-from trading_console.backtest import BacktestSpec, run_backtest
-from trading_console.cli import sim_fees
+from trading_console.backtest import run_backtest
 from trading_gate import InProcessGate
 
 
@@ -52,19 +50,7 @@ def _one_run(per_bar: bool) -> dict[str, Any]:
     InProcessGate.place, InProcessGate.on_bar = timed_place, timed_bar  # type: ignore[method-assign]
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            root = Path(tmp)
-            spec = BacktestSpec(
-                strategies=("sma_cross",),
-                data=ONE,
-                strategy_dir=REPO / "config" / "strategies",
-                safety_config=_wide_config(root / "safety.yaml"),
-                run_dir=root / "run",
-                starting_cash_usd=Decimal(10_000),
-                fees=sim_fees(Decimal(10)),
-                spread_bps=Decimal(0),
-                participation=Decimal(1),
-                replay="per_bar" if per_bar else "auto",
-            )
+            spec = bench_spec(ONE, Path(tmp), per_bar=per_bar)
             result = asyncio.run(run_backtest(spec))
     finally:
         InProcessGate.place, InProcessGate.on_bar = place, on_bar  # type: ignore[method-assign]
