@@ -21,6 +21,7 @@ from trading_agent.features import (
     PrecomputedFeatures,
     UnknownCandleError,
 )
+from trading_agent.marketdata.columnar_csv import read_candle_columns
 from trading_agent.marketdata.replay import read_candle_csv
 from trading_agent.strategies.sma_cross import SmaCross
 
@@ -85,6 +86,23 @@ def test_from_arrays_when_same_bars_as_candles_then_same_answers() -> None:
         assert [from_arrays.at(x) for x in cs] == expected
         assert [from_candles.at(x) for x in cs] == expected
     assert len({from_arrays.at(x)[0] for x in btc}) >= 4
+
+
+def test_precomputed_features_when_given_columns_then_same_answers_and_no_candles_built() -> None:
+    """Columns (as a backtest reads them) answer as the list of the same candles does,
+    and the features are computed from their float columns without building a Candle."""
+    params = RegimeParams(vol_window=5, rank_window=40, adx_window=5, vr_window=30, vr_q=3)
+    columns = read_candle_columns(BTC_1H, "BTC-USD")
+
+    def no_candle(i: int) -> Candle:
+        raise AssertionError(f"candle {i} was built")
+
+    columns._make = no_candle  # type: ignore[method-assign]
+    from_columns = PrecomputedFeatures({"BTC-USD": columns}, params)
+    del columns._make
+    listed = list(columns)
+    from_list = PrecomputedFeatures({"BTC-USD": listed}, params)
+    assert [from_columns.at(x) for x in listed] == [from_list.at(x) for x in listed]
 
 
 def test_precomputed_features_when_start_between_bars_or_other_product_then_unknown() -> None:

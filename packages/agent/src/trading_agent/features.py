@@ -22,6 +22,7 @@ import numpy.typing as npt
 from trading_agent.domain.market import Candle
 from trading_agent.domain.regime import Regime, RegimeClassifier, RegimeParams
 from trading_agent.domain.regime_batch import REGIMES, regime_codes
+from trading_agent.marketdata.columns import CandleColumns
 from trading_agent.signals.incremental import RealizedVol
 from trading_agent.signals.replayed import realized_vol_array
 
@@ -81,7 +82,15 @@ class FeatureInputs(NamedTuple):
 
     @classmethod
     def of(cls, candles: Sequence[Candle]) -> "FeatureInputs":
-        """The columns of `candles` (one product, in time order)."""
+        """The columns of `candles` (one product, in time order); read off `CandleColumns`
+        directly, so that no `Candle` is built for them."""
+        if isinstance(candles, CandleColumns):
+            return cls(
+                start_ns=candles.start_ns,
+                high=candles.floats("high"),
+                low=candles.floats("low"),
+                close=candles.floats("close"),
+            )
         return cls(
             start_ns=np.array([c.start_ns for c in candles], dtype=np.int64),
             high=np.array([float(c.high) for c in candles], dtype=np.float64),

@@ -46,7 +46,7 @@ from trading_agent.config_files import load_strategy_dir
 from trading_agent.domain.market import Candle
 from trading_agent.domain.trades import Trade
 from trading_agent.engine import Engine, ProductSpec, StrategySlot
-from trading_agent.features import FeatureInputs, PrecomputedFeatures
+from trading_agent.features import PrecomputedFeatures
 from trading_agent.marketdata.columnar_csv import read_candle_columns
 from trading_agent.marketdata.columnar_parquet import read_candle_parquet_columns
 from trading_agent.marketdata.columns import CandleColumns
@@ -200,7 +200,7 @@ async def run_backtest(
         slots=slots,
         specs={p: _product_spec(gate, p) for p in series},
         starting_cash_usd=spec.starting_cash_usd,
-        features=_precomputed(series) if mode == "fast" else None,
+        features=PrecomputedFeatures(series) if mode == "fast" else None,
         equity_every_ns=None,
     )
     store = EventStore(spec.run_dir / "agent.db")
@@ -314,20 +314,6 @@ class _Loop(Replay):
         self.store.append(self.engine.drain_events())
         if progress is not None:
             progress(self.candles, total)
-
-
-def _precomputed(series: Mapping[str, CandleColumns]) -> PrecomputedFeatures:
-    return PrecomputedFeatures.from_arrays(
-        {
-            product: FeatureInputs(
-                start_ns=bars.start_ns,
-                high=bars.floats("high"),
-                low=bars.floats("low"),
-                close=bars.floats("close"),
-            )
-            for product, bars in series.items()
-        }
-    )
 
 
 def _slots(spec: BacktestSpec, series: Mapping[str, Sequence[Candle]]) -> list[StrategySlot]:
