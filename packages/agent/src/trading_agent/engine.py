@@ -30,7 +30,7 @@ import msgspec
 
 import trading_contract as c
 from trading_agent.config import SizingParams
-from trading_agent.domain.events import EngineEvent
+from trading_agent.domain.events import EngineEvent, EventBody
 from trading_agent.domain.intents import Action, Signal
 from trading_agent.domain.market import Candle
 from trading_agent.domain.portfolio import Portfolio, apply_fill, mark, open_portfolio, position
@@ -177,7 +177,7 @@ class Engine:
         self, slot: StrategySlot, signal: Signal, regime: Regime, now_ns: int
     ) -> c.PlaceOrder | None:
         sid, product = slot.strategy.strategy_id, slot.product_id
-        self._record(now_ns, "signal", msgspec.to_builtins(signal))
+        self._record(now_ns, "signal", signal)
         held = position(self.books[sid], product).base_size
         why = self._refusal(sid, product, signal.action, held)
         if why is None and signal.action is Action.EXIT_LONG:
@@ -341,7 +341,7 @@ class Engine:
             self._tags[intent_id] = EntryTag(
                 strategy_id=sid, risk_per_unit_usd=risk if risk is not None and risk > 0 else None
             )
-        self._record(now_ns, "order", msgspec.to_builtins(order))
+        self._record(now_ns, "order", order)
         return order
 
     # ------------------------------------------------------------ skipped candles
@@ -399,23 +399,23 @@ class Engine:
                     # (and would call an identical resend a duplicate).
                     self._cooldown[owner] = COOLDOWN_CANDLES
                 self._done(message.intent_id)
-                self._record(now_ns, "rejected", msgspec.to_builtins(message))
+                self._record(now_ns, "rejected", message)
             case c.Decision():
-                self._record(now_ns, "accepted", msgspec.to_builtins(message))
+                self._record(now_ns, "accepted", message)
             case c.OrderUpdate():
-                self._record(now_ns, "order_update", msgspec.to_builtins(message))
+                self._record(now_ns, "order_update", message)
                 if message.status in _TERMINAL:
                     self._done(message.intent_id)
             case c.Fill():
                 self._on_fill(message, now_ns)
             case c.QueryReply(result=c.LimitsResult() as limits):
                 self._limits = limits.limits
-                self._record(now_ns, "limits", msgspec.to_builtins(message))
+                self._record(now_ns, "limits", message)
             case c.GateState():
                 self.gate_state = message.state
-                self._record(now_ns, "gate_state", msgspec.to_builtins(message))
+                self._record(now_ns, "gate_state", message)
             case _:
-                self._record(now_ns, "gate_message", msgspec.to_builtins(message))
+                self._record(now_ns, "gate_message", message)
 
     def _on_fill(self, fill: c.Fill, now_ns: int) -> None:
         owner = self._intents.get(fill.intent_id)
@@ -425,13 +425,13 @@ class Engine:
             sid, _ = owner
             self.books[sid] = apply_fill(self.books[sid], fill)
             self.trades = on_fill(self.trades, fill, self._tags)
-        self._record(now_ns, "fill", msgspec.to_builtins(fill))
+        self._record(now_ns, "fill", fill)
         self._filled_since_equity = True
         for trade in self.trades.closed[before:]:
             self._tallies[trade.strategy_id] = fold_trade(
                 self._tallies.get(trade.strategy_id, _NO_TRADES), trade
             )
-            self._record(now_ns, "trade_closed", msgspec.to_builtins(trade))
+            self._record(now_ns, "trade_closed", trade)
 
     def request_failed(self, order: c.PlaceOrder, why: str, now_ns: int) -> None:
         """The gate never answered `order`: free its slot so the strategy is not stuck.
@@ -493,8 +493,7 @@ class Engine:
         events, self._events = self._events, []
         return events
 
-    def _record(self, ts_ns: int, kind: str, body: object) -> None:
-        assert isinstance(body, dict)  # noqa: S101 - every caller passes a struct's builtins
+    def _record(self, ts_ns: int, kind: str, body: EventBody) -> None:
         self._events.append(EngineEvent(ts_ns=ts_ns, kind=kind, body=body))
 
 

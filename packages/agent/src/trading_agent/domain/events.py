@@ -3,7 +3,12 @@ decision, update and fill, in order. The store appends them; nothing edits them.
 
 import msgspec
 
-__all__ = ["EngineEvent"]
+__all__ = ["EngineEvent", "EventBody"]
+
+EventBody = dict[str, object] | msgspec.Struct
+"""What an event says: a dict, or the struct it is about (a fill, an order, a signal),
+which the store encodes as it would the struct's builtins (`msgspec.to_builtins`), so
+the struct is encoded once, not first to builtins and then to JSON."""
 
 
 class EngineEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -11,4 +16,4 @@ class EngineEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     ts_ns: int
     kind: str
-    body: dict[str, object]
+    body: EventBody

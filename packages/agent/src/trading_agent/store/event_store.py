@@ -65,7 +65,8 @@ class EventStore:
         self._buffer: list[tuple[int, str, str]] = []
 
     def append(self, events: Iterable[EngineEvent]) -> None:
-        """Buffer events; they reach the file at the next `flush`."""
+        """Buffer events; they reach the file at the next `flush`. A struct body is
+        written as its builtins would be: its fields as keys, sorted like a dict's."""
         self._buffer.extend(
             (e.ts_ns, e.kind, _encoder.encode(e.body).decode("utf-8")) for e in events
         )
