@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import msgspec
 
+from trading_agent.domain.appended import Appended
 from trading_agent.domain.market import Candle
 from trading_agent.domain.portfolio import (
     EXACT,
@@ -115,7 +116,7 @@ class TradeLog(msgspec.Struct, frozen=True, kw_only=True):
     """Open trades by product and closed ones in the order they closed."""
 
     open: Mapping[str, OpenTrade] = MappingProxyType({})
-    closed: tuple[Trade, ...] = ()
+    closed: Appended[Trade] = msgspec.field(default_factory=Appended)
     seen_fills: SeenKeys = SeenKeys()
 
 
@@ -256,7 +257,7 @@ def _replaced(
 ) -> TradeLog:
     return TradeLog(
         open=_with(log.open, product_id, open_trade),
-        closed=log.closed if closed is None else (*log.closed, closed),
+        closed=log.closed if closed is None else log.closed.appended(closed),
         seen_fills=log.seen_fills.added(key),
     )
 
