@@ -287,7 +287,7 @@ class FastReplay(Replay):
         """Before step k: the venue fed, and the engine told, what the skipped candles
         completing before step k would have done. The product `visiting` gets its
         candle k itself next, so the venue needs none of its earlier ones."""
-        latest = [int(np.searchsorted(s, k)) - 1 for s in self.order.steps]
+        latest = [int(s.searchsorted(k)) - 1 for s in self.order.steps]
         behind = [
             (int(self.order.steps[j][i]), j, i)
             for j, i in enumerate(latest)

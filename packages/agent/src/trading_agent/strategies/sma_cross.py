@@ -156,7 +156,7 @@ class _Plan:
     def bar_at(self, start_ns: int) -> int | None:
         """The index of the bar starting at `start_ns`, if the plan has one."""
         starts = self.columns.start_ns
-        i = int(np.searchsorted(starts, start_ns))
+        i = int(starts.searchsorted(start_ns))
         return i if i < len(starts) and int(starts[i]) == start_ns else None
 
     def window_sum(self, i: int, n: int) -> Decimal:
