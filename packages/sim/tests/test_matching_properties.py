@@ -11,6 +11,7 @@ from hypothesis import strategies as hs
 import sim_stubs as st
 import trading_sim as s
 from sim_stubs import MINUTE, D, Venue, at, bar, market, order, stop_limit
+from trading_sim.matching.book import Traded, _in_time_order
 
 _FORWARD = {(a, b) for (a, _), b in s.TRANSITIONS.items()}
 
@@ -207,3 +208,16 @@ def test_engine_when_caller_changes_decimal_context_then_same_events() -> None:
 
     with localcontext(Context(prec=6, rounding=ROUND_DOWN)):
         assert _script(1, config) == expected
+
+
+@given(
+    times=hs.lists(hs.integers(min_value=0, max_value=50), max_size=30).map(sorted),
+    new_ts=hs.integers(min_value=0, max_value=60),
+)
+def test_in_time_order_is_a_stable_sorted_insert(times: list[int], new_ts: int) -> None:
+    """The fee window after a fill: every earlier fill, then the new one after any of
+    its time, exactly as a stable sort of all of them would place it."""
+    traded = tuple(Traded(ts_ns=t, notional=Decimal(i)) for i, t in enumerate(times))
+    new = Traded(ts_ns=new_ts, notional=Decimal(-1))
+    expected = tuple(sorted((*traded, new), key=lambda t: t.ts_ns))
+    assert _in_time_order(traded, new) == expected
