@@ -206,6 +206,17 @@ def test_read_candle_columns_when_bad_row_then_strict_error_names_the_line(
             read_candle_columns(path, "X-USD", granularity_s)
 
 
+@pytest.mark.parametrize("granularity_s", [2**63, 10**20])
+def test_read_candle_columns_when_granularity_past_int64_then_strict_error(
+    tmp_path: Path, granularity_s: int
+) -> None:
+    """A granularity no timestamp can be a multiple of is the strict reader's to
+    refuse, naming the line; the fast checks must not overflow on it."""
+    path = _write(tmp_path / "X-USD_1m.csv.gz", HEADER + "0,1,2,1,2,1\n60,1,2,1,2,1\n")
+    with pytest.raises(CandleFileError, match=r":3: .*not a multiple"):
+        read_candle_columns(path, "X-USD", granularity_s)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -348,6 +359,7 @@ _PARQUET_MISTAKES: tuple[tuple[str, object], ...] = (
     ("start_ns", 0),
     ("granularity_s", 120),
     ("granularity_s", 0),
+    ("granularity_s", 10**10),  # its nanoseconds pass int64
     ("volume", "0E-8"),
     ("volume", "1e3"),
     ("volume", "5."),
@@ -448,6 +460,19 @@ def test_read_candle_parquet_columns_when_one_row_differs_then_as_strict(
     columns = read_candle_parquet_columns(path, "X-USD")
     assert (columns._candles is None) is (outcome == "fast")
     _assert_same_as_candles(columns, read_candle_parquet(path, "X-USD"))
+
+
+@pytest.mark.parametrize("granularity_s", [10**10, 2**62])
+def test_read_candle_parquet_columns_when_step_passes_int64_ns_then_strict_error(
+    tmp_path: Path, granularity_s: int
+) -> None:
+    """A granularity whose nanoseconds do not fit int64 is the strict reader's to
+    refuse, with its row; the fast checks must not overflow on it."""
+    rows = [_ROW | {"start_ns": 0, "granularity_s": granularity_s}] * 2
+    rows[1] = rows[1] | {"start_ns": 5}
+    path = _parquet(tmp_path / "x.parquet", rows)
+    with pytest.raises(CandleFileError, match=f"{path}: row 1: .*not a multiple"):
+        read_candle_parquet_columns(path, "X-USD")
 
 
 def test_read_candle_parquet_columns_when_no_rows_then_error_naming_the_file(

@@ -125,6 +125,8 @@ def _step(ts: IntArray, granularity_s: int | None) -> int | None:
     if (steps <= 0).any() or ts.max() > _MAX_TS_S:
         return None
     step = int(steps.min()) if granularity_s is None else granularity_s
-    if step <= 0 or (ts % step).any():
+    # A step past every ts (past int64 too, where numpy would overflow) has no two
+    # rows on its grid: the strict reader says which.
+    if not 0 < step <= _MAX_TS_S or (ts % step).any():
         return None
     return step

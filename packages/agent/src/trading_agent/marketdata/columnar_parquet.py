@@ -42,6 +42,7 @@ __all__ = ["read_candle_parquet_columns"]
 IntArray = npt.NDArray[np.int64]
 _DIGITS_AND_DOT: Final = b"0123456789."
 _NEWLINE: Final = ord("\n")
+_MAX_STEP_S: Final = (2**63 - 1) // NS_PER_S
 
 
 def read_candle_parquet_columns(path: Path, product_id: str) -> CandleColumns:
@@ -74,8 +75,8 @@ def _proved(path: Path, product_id: str) -> CandleColumns | None:
         return None
     step = int(granularity[0])
     starts = starts.astype(np.int64, copy=False)
-    if step <= 0 or (granularity != step).any() or (np.diff(starts) <= 0).any():
-        return None
+    if not 0 < step <= _MAX_STEP_S or (granularity != step).any() or (np.diff(starts) <= 0).any():
+        return None  # (a step whose nanoseconds pass int64 would overflow the grid check)
     if (starts % (step * NS_PER_S)).any():
         return None
     columns = {name: _text_column(table[name].combine_chunks()) for name in FIELDS}
