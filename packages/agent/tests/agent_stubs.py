@@ -122,7 +122,8 @@ def trade(**overrides: Any) -> Trade:
 
 
 def event(kind: str, ts_ns: int, body: object) -> EngineEvent:
-    """An engine event as the engine records it: the struct's builtins as the body."""
+    """An engine event with the struct's builtins as the body: stored as the engine's
+    event of the struct itself is (test_event_store.py), and readable as a dict."""
     built = msgspec.to_builtins(body)
     assert isinstance(built, dict)
     return EngineEvent(ts_ns=ts_ns, kind=kind, body=built)
