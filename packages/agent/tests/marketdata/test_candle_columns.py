@@ -462,6 +462,18 @@ def test_read_candle_parquet_columns_when_one_row_differs_then_as_strict(
     _assert_same_as_candles(columns, read_candle_parquet(path, "X-USD"))
 
 
+def test_read_candle_parquet_columns_when_ids_join_to_the_product_then_strict_error(
+    tmp_path: Path,
+) -> None:
+    """ "X-US" then "DX-USD" spell "X-USDX-USD" end to end, as two rows of "X-USD"
+    would: each row's id is compared, and the strict reader names the first wrong one."""
+    rows = [_ROW | {"start_ns": 60 * NS_PER_S, "product_id": "X-US"}]
+    rows.append(_ROW | {"start_ns": 120 * NS_PER_S, "product_id": "DX-USD"})
+    path = _parquet(tmp_path / "x.parquet", rows)
+    with pytest.raises(CandleFileError, match="row 0: product 'X-US', expected 'X-USD'"):
+        read_candle_parquet_columns(path, "X-USD")
+
+
 @pytest.mark.parametrize("granularity_s", [10**10, 2**62])
 def test_read_candle_parquet_columns_when_step_passes_int64_ns_then_strict_error(
     tmp_path: Path, granularity_s: int

@@ -68,7 +68,7 @@ def _proved(path: Path, product_id: str) -> CandleColumns | None:
         return None  # the strict reader names the problem
     if not table.schema.equals(PARQUET_SCHEMA):
         return None
-    if set(table.column("product_id").to_pylist()) != {product_id}:
+    if not _all_equal(table["product_id"].combine_chunks(), product_id):
         return None  # another product, a null, or no rows at all
     starts, granularity = arrow_values(table["start_ns"]), arrow_values(table["granularity_s"])
     if starts is None or granularity is None:
@@ -109,9 +109,9 @@ def _with_values(
     )
 
 
-def _text_column(strings: pa.Array) -> TextColumn | None:
-    """The values of a string column as one byte string and offsets, if each is digits
-    and dots only (none null)."""
+def _strings(strings: pa.Array) -> tuple[bytes, IntArray, IntArray] | None:
+    """A string column's values as one byte string and where each lies in it (value i
+    is body[start[i]:end[i]]), from Arrow's buffers; None if one is null."""
     if strings.null_count or not isinstance(strings, pa.StringArray):
         return None
     _, offsets_buffer, data_buffer = strings.buffers()
@@ -120,9 +120,29 @@ def _text_column(strings: pa.Array) -> TextColumn | None:
     ).astype(np.int64)
     first = int(offsets[0])
     body = b"" if data_buffer is None else data_buffer.to_pybytes()[first : int(offsets[-1])]
+    return body, offsets[:-1] - first, offsets[1:] - first
+
+
+def _all_equal(strings: pa.Array, value: str) -> bool:
+    """Every row is `value` (and there is one): compared in bytes, where `to_pylist`
+    would build a Python string per row (0.15 s for a year of minutes)."""
+    found = _strings(strings)
+    if found is None or not len(strings):
+        return False
+    body, start, end = found
+    text = value.encode()
+    return bool((end - start == len(text)).all()) and body == text * len(strings)
+
+
+def _text_column(strings: pa.Array) -> TextColumn | None:
+    """The values of a string column as a `TextColumn`, if each is digits and dots
+    only (none null)."""
+    found = _strings(strings)
+    if found is None:
+        return None
+    body, start, end = found
     if body.translate(None, _DIGITS_AND_DOT):
         return None
-    start, end = offsets[:-1] - first, offsets[1:] - first
     dot = plain_dots(np.frombuffer(body, dtype=np.uint8), start, end)
     return None if dot is None else TextColumn(body, start, end, dot)
 
