@@ -1,4 +1,4 @@
-"""Injectable features, the equity cadence, `busy` and `catch_up` of the engine."""
+"""Injectable features, the equity cadence, `busy`, `owes_equity` and `catch_up` of the engine."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -187,3 +187,21 @@ def test_catch_up_when_busy_then_refused() -> None:
     with pytest.raises(ValueError, match="while an order"):
         engine.catch_up("BTC-USD", first_start_ns=0, low=Decimal(1), high=Decimal(2),
                         close=Decimal(1))  # fmt: skip
+
+
+def test_owes_equity_when_filled_then_true_until_the_next_candle_records_it() -> None:
+    """A fill owes an `equity` event, which the next candle writes; then nothing is owed."""
+    candles = _candles(1_000)
+    engine = _engine(equity_every_ns=None)
+    order, at = _entered(engine, candles)
+    assert not engine.owes_equity
+    fill = stubs.fill(intent_id=order.intent_id, price=candles[at + 1].open, size=order.size,
+                      fee=Decimal(0), event_ns=candles[at].end_ns)  # fmt: skip
+    engine.on_message(fill, candles[at].end_ns)
+    assert engine.owes_equity
+    engine.drain_events()
+    engine.on_candle(candles[at + 1])
+    assert not engine.owes_equity
+    assert [e.ts_ns for e in engine.drain_events() if e.kind == "equity"] == [
+        candles[at + 1].end_ns
+    ]

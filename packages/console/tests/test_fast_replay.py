@@ -17,7 +17,8 @@ from trading_agent.domain.market import Candle
 from trading_agent.engine import Engine
 from trading_console import fast_replay
 from trading_console.backtest import BacktestResult, BacktestSpec, run_backtest
-from trading_contract import ProductId
+from trading_contract import GateMessage, PlaceOrder, ProductId
+from trading_gate import InProcessGate
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED = REPO.parent / "shared" / "data"
@@ -166,6 +167,40 @@ def test_fast_when_busy_rule_dropped_then_the_run_differs(
     assert rows(slow.run_dir / "agent.db", EVENTS) != rows(fast.run_dir / "agent.db", EVENTS)
 
 
+def _fills_reported_on_placing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gate that syncs as soon as it has placed an order: the fill then reaches the
+    engine after its candle, and only the next candle records the equity it is owed."""
+    place = InProcessGate.place
+
+    async def place_and_sync(self: InProcessGate, message: PlaceOrder) -> list[GateMessage]:
+        replies = await place(self, message)
+        await self.gate.sync()
+        self._fills_synced = self.exchange.fill_count
+        return replies + await self._settle()
+
+    monkeypatch.setattr(InProcessGate, "place", place_and_sync)
+
+
+def test_fast_when_fills_arrive_after_the_candle_then_same_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Engine.owes_equity` brings the replay to the candle that records the equity."""
+    _fills_reported_on_placing(monkeypatch)
+    slow, fast = _both(_busy_spec(tmp_path))
+    _assert_same_run(slow, fast)
+    assert slow.orders > 300
+
+
+def test_fast_when_owed_equity_rule_dropped_then_the_run_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without that rule the equity events land on later candles: the test above can fail."""
+    _fills_reported_on_placing(monkeypatch)
+    monkeypatch.setattr(Engine, "owes_equity", property(lambda self: False))
+    slow, fast = _both(_busy_spec(tmp_path))
+    assert rows(slow.run_dir / "agent.db", EVENTS) != rows(fast.run_dir / "agent.db", EVENTS)
+
+
 def _mids_at_visits(
     base: BacktestSpec, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[dict[tuple[str, int], object], dict[tuple[str, int], object]]:
@@ -174,12 +209,12 @@ def _mids_at_visits(
     seen: dict[tuple[str, int], object] = {}
     visit = fast_replay.Replay.visit
 
-    async def recording(self: fast_replay.Replay, candle: Candle, position: int) -> bool:
+    async def recording(self: fast_replay.Replay, candle: Candle, position: int) -> None:
         # The visited product's own mid is replaced by its candle first thing.
         others = [p for p in self.series if p != candle.product_id]
         mids = {p: self.gate.exchange.reference_mid(ProductId(p)) for p in others}
         seen[(candle.product_id, candle.start_ns)] = mids
-        return await visit(self, candle, position)
+        await visit(self, candle, position)
 
     monkeypatch.setattr(fast_replay.Replay, "visit", recording)
     asyncio.run(run_backtest(dataclasses.replace(base, run_dir=base.run_dir / "per_bar")))

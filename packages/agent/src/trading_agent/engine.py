@@ -356,6 +356,12 @@ class Engine:
             for key in keys
         )
 
+    @property
+    def owes_equity(self) -> bool:
+        """True after a fill until the next candle (of any product) records the `equity`
+        event the fill is owed: a replay that skips candles must feed that one."""
+        return self._filled_since_equity
+
     def catch_up(
         self, product: str, *, first_start_ns: int, low: Decimal, high: Decimal, close: Decimal
     ) -> None:

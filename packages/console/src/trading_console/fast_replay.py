@@ -7,11 +7,16 @@ candle in completion order. `FastReplay` visits, in the same order, only:
 
 - the first candle of each product and every candle a strategy's plan names
   (`strategies.base.Planned`: the only bars on which it could signal);
-- the next candle (of any product) after a visit on which orders were decided or the
-  gate sent anything, and every candle while the gate has live orders or fills it has
-  not synced: those bars feed the venue and the sync, which then say something;
+- every candle while the gate has live orders or fills it has not synced: those bars
+  feed the venue and the sync, which then say something;
 - every candle of a product while `Engine.busy` there (an order in flight, an exit
-  being worked, a cool-down, which counts candles).
+  being worked, a cool-down, which counts candles), and the next candle of any product
+  while `Engine.owes_equity` (a fill arrived after the engine's last candle).
+
+Nothing else acts on a skipped candle: with no live order and every fill synced the
+gate's bar says nothing, and the engine's only per-candle work that is not a strategy's
+is the above. (A visit that merely heard from the gate used to be followed by one more
+visit as well; on sma_cross that was one visit in three, and it changed nothing.)
 
 What a skipped candle would have changed is applied before the next visit: the venue
 is fed each product's latest complete candle (the clock moved to its end first, so the
@@ -181,12 +186,12 @@ class Replay:
         query = self.engine.limits_query(self.clock.now_ns())
         self.deliver(await self.gate.query(query))
 
-    async def visit(self, candle: Candle, position: int) -> bool:
+    async def visit(self, candle: Candle, position: int) -> None:
         """Candle `position` of its product: the venue and the gate see it, then the
-        engine, whose orders go out at once. True if anything was decided or said."""
+        engine, whose orders go out at once."""
         product = candle.product_id
         self.clock.advance(candle.end_ns)
-        said = self.deliver(await self.gate.on_bar(bar_of(candle)))
+        self.deliver(await self.gate.on_bar(bar_of(candle)))
         decided = self.engine.on_candle(candle)
         self.store.append(self.engine.drain_events())
         following = self.series[product]
@@ -195,17 +200,16 @@ class Replay:
             self.gate.on_open(product, following[position + 1].open)
             for order in decided:
                 self.orders += 1
-                said |= self.deliver(await self.gate.place(order))
+                self.deliver(await self.gate.place(order))
         elif decided:
             self.unsent += len(decided)  # decided on the last bar: no market left to fill them
-        return said or bool(decided)
 
     async def feed_venue(self, candle: Candle) -> None:
         """Only the venue and the gate see `candle` (the engine skips it)."""
         self.clock.advance(candle.end_ns)
         self.deliver(await self.gate.on_bar(bar_of(candle)))
 
-    def deliver(self, messages: Sequence[c.GateMessage]) -> bool:
+    def deliver(self, messages: Sequence[c.GateMessage]) -> None:
         now = self.clock.now_ns()
         for message in messages:
             if isinstance(message, c.Decision) and isinstance(message.verdict, c.Rejected):
@@ -214,7 +218,6 @@ class Replay:
             elif isinstance(message, c.Fill):
                 self.fills.append((self.step, message))
             self.engine.on_message(message, now)
-        return bool(messages)
 
 
 class FastReplay(Replay):
@@ -247,31 +250,30 @@ class FastReplay(Replay):
         total = len(self.order)
         k = self._must[0] if self._must else _NEVER
         while k < total:
-            said = await self._visit_step(k)
+            await self._visit_step(k)
             self.visited += 1
             if self.visited % FLUSH_EVERY == 0:
                 self.store.flush()
                 if progress is not None:
                     progress(k + 1, total)
-            k = self._next_step(k, said)
+            k = self._next_step(k)
         await self._catch_up(total)
         self.candles = total
         self.store.append(self.engine.drain_events())
         if progress is not None:
             progress(total, total)
 
-    async def _visit_step(self, k: int) -> bool:
+    async def _visit_step(self, k: int) -> None:
         j, i = int(self.order.product[k]), int(self.order.index[k])
         await self._catch_up(k, visiting=j)
         self.step = k
-        said = await self.visit(self._candles[j][i], i)
+        await self.visit(self._candles[j][i], i)
         self._fed[j] = self._told[j] = i
         self._fills_at_bar = self.gate.exchange.fill_count
-        return said
 
-    def _next_step(self, k: int, said: bool) -> int:
+    def _next_step(self, k: int) -> int:
         unsynced = self.gate.exchange.fill_count != self._fills_at_bar
-        if said or unsynced or self.gate.gate.has_live_orders:
+        if self.engine.owes_equity or unsynced or self.gate.gate.has_live_orders:
             return k + 1
         nxt = _NEVER
         at = bisect.bisect_right(self._must, k)
