@@ -105,7 +105,7 @@ class Portfolio(msgspec.Struct, frozen=True, kw_only=True):
     realized_pnl_usd: Decimal = Decimal(0)
     fees_usd: Decimal = Decimal(0)
     traded_notional_usd: Decimal = Decimal(0)
-    seen_fills: SeenKeys = SeenKeys()
+    seen_fills: SeenKeys = msgspec.field(default_factory=SeenKeys)
 
 
 class Valuation(msgspec.Struct, frozen=True, kw_only=True):

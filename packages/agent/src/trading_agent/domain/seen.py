@@ -1,16 +1,21 @@
-"""An immutable set that grows by one key cheaply: the fills a fold has already applied.
+"""An immutable set that grows by one key in O(1): the fills a fold has already applied.
 
 The portfolio, each strategy's book and the trade log are immutable values that
 remember every fill they folded, so a fill delivered twice (a reconnect replays the
 gate's recent fills) is applied once. With a `frozenset` each fold copied the whole
-set, so a run of n fills cost O(n^2): 11,813 fills took seconds. `SeenKeys` keeps
-frozensets of sizes 1, 2, 4, ... like the digits of a binary counter; adding a key
-merges the small ones, so each key is copied O(log n) times in all and a lookup asks
-at most log2(n) + 1 frozensets. (pyrsistent's `PSet` would do as well; one structure
-did not seem worth a dependency.)
+set, so a run of n fills cost O(n^2): 11,813 fills took seconds.
+
+`SeenKeys` versions share one dict from key to the order it was added in: a version is
+the keys added before its `len`, and those never change, because the dict only ever
+grows past every version's end (the same scheme as `domain.appended`). `added` on the
+newest version extends the shared dict; on an older one (a fold that branches off an
+earlier value) it copies its own keys first, so no version sees another's keys. A lookup
+is one dict probe, an addition one insertion. (pyrsistent's `PSet` would do as well;
+one structure did not seem worth a dependency.)
 """
 
 from collections.abc import Hashable, Iterator
+from itertools import islice
 
 __all__ = ["SeenKeys"]
 
@@ -18,31 +23,33 @@ __all__ = ["SeenKeys"]
 class SeenKeys:
     """An immutable set of hashable keys; `added` returns a new set."""
 
-    __slots__ = ("_levels", "_size")
+    __slots__ = ("_order", "_size")
 
-    def __init__(self, levels: tuple[frozenset[Hashable], ...] = (), size: int = 0) -> None:
-        self._levels = levels  # smallest first; disjoint
-        self._size = size
+    def __init__(self) -> None:
+        self._order: dict[Hashable, int] = {}  # shared by later versions; only ever grows
+        self._size = 0
 
     def __contains__(self, key: object) -> bool:
-        return any(key in level for level in self._levels)
+        at = self._order.get(key)  # an unhashable key raises TypeError, as in a set
+        return at is not None and at < self._size
 
     def added(self, key: Hashable) -> "SeenKeys":
         """This set with `key` (the same object if it is already in)."""
         if key in self:
             return self
-        merged: frozenset[Hashable] = frozenset((key,))
-        levels = self._levels
-        while levels and len(levels[0]) <= len(merged):
-            merged, levels = merged | levels[0], levels[1:]
-        return SeenKeys((merged, *levels), self._size + 1)
+        order = self._order
+        if len(order) != self._size:  # a later version added keys: branch off
+            order = dict(islice(order.items(), self._size))
+        order[key] = self._size
+        out = SeenKeys.__new__(SeenKeys)
+        out._order, out._size = order, self._size + 1
+        return out
 
     def __len__(self) -> int:
         return self._size
 
     def __iter__(self) -> Iterator[Hashable]:
-        for level in self._levels:
-            yield from level
+        return islice(self._order, self._size)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SeenKeys):

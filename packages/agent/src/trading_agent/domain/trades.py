@@ -117,7 +117,7 @@ class TradeLog(msgspec.Struct, frozen=True, kw_only=True):
 
     open: Mapping[str, OpenTrade] = MappingProxyType({})
     closed: Appended[Trade] = msgspec.field(default_factory=Appended)
-    seen_fills: SeenKeys = SeenKeys()
+    seen_fills: SeenKeys = msgspec.field(default_factory=SeenKeys)
 
 
 def on_fill(log: TradeLog, fill: Fill, tags: Mapping[str, EntryTag]) -> TradeLog:
