@@ -928,7 +928,9 @@ class Gate:
             self._alert(exc.render()[:2000])
             return False, exc.render()
         if new.sha256 == self._rules.sha256:
-            return True, f"rules unchanged ({new.counts_text()}; sha256 {new.sha256[:12]})"
+            # Often the file watcher loaded this set a moment before: say what is in
+            # force, not "unchanged", which reads as if the operator's edit was missed.
+            return True, f"rules already in force: {new.counts_text()}; sha256 {new.sha256[:12]}"
         previous, self._rules = self._rules.sha256, new
         self._audit_event("rules.reloaded", {"previous_sha256": previous, **new.audit_summary()})
         return True, f"rules reloaded: {new.counts_text()}; sha256 {new.sha256[:12]}"

@@ -89,6 +89,7 @@ def test_gate_when_rule_files_change_then_it_reloads_and_a_bad_edit_keeps_the_ol
         path = write_rule(rules_dir, "active", "pause.rule", STRATEGY_TEST)
         good = load_rule_dir(rules_dir).sha256
         gate.wait_for(lambda: gate.status().rules_hash == good, timeout_s=15)
+        already = _reload(gate)
         path.write_text(STRATEGY_TEST.replace("order.strategy", "order.strategyy"))
         gate.wait_for(lambda: bool(gate.audit_rows("rules.reload_refused")), timeout_s=15)
         assert gate.status().rules_hash == good
@@ -108,6 +109,11 @@ def test_gate_when_rule_files_change_then_it_reloads_and_a_bad_edit_keeps_the_ol
     assert reloaded[0]["sha256"] == good
     assert "order.strategyy" in refused[0]["problems"][0]
     assert by_hand.returncode == 0, by_hand.stderr
+    # After the watcher's reload the command names the set in force, not "unchanged".
+    assert already.returncode == 0, already.stderr
+    said = already.stdout + already.stderr
+    assert "rules already in force: " in said
+    assert f"; sha256 {good[:12]}" in said
     # The refusal reaches the operator as one line naming the file and the problem.
     assert refused_by_hand.returncode == 1
     assert "pause.rule:5:" in refused_by_hand.stderr
