@@ -15,9 +15,7 @@ candle in completion order. `FastReplay` visits, in the same order, only:
 
 Nothing else acts on a skipped candle: with no live order and every fill synced the
 gate's bar says nothing, and what the engine does on a candle outside its strategies is
-either named above or caught up (below). (A visit that merely heard from the gate used
-to be followed by one more visit as well; on sma_cross that was one visit in three, and
-it changed nothing.)
+either named above or caught up (below).
 
 What a skipped candle would have changed is applied before the next visit: the venue
 is fed each product's latest complete candle (the clock moved to its end first, so the
