@@ -13,7 +13,9 @@ pair's `replay_s` and visits, the medians, the median of the per-pair ratios, an
 many pairs the checkout won.
 
 Cases: `one` (Coinbase BTC-USD, 27,950 bars), `three` (Binance BTC/ETH/SOL, 129,597
-bars) and `year` (525,600 synthetic bars, the "a year in under 2 s" target).
+bars) and `year` (525,600 synthetic bars, the "a year in under 2 s" target), and
+`features`: only the year's `PrecomputedFeatures` (as `bench_features.py` times it), the
+best of three in each child, with the regime codes and vols compared between the sides.
 """
 
 import argparse
@@ -31,13 +33,35 @@ PACKAGES: Final = ("agent", "coinbase", "console", "contract", "gate", "sim")
 
 
 def _child(source: str, data: str, workdir: str) -> dict[str, Any]:
-    """In the child process: one fast backtest on the code under `source`."""
+    """In the child process: one fast backtest (or the features) on the code under `source`."""
     sys.path[:0] = [str(Path(source) / "packages" / p / "src") for p in PACKAGES]
-    result = bb._run_ours(json.loads(data), workdir, "fast")
+    files = json.loads(data)
+    result = _features(files) if "features" in files else bb._run_ours(files, workdir, "fast")
     import trading_console  # after the path change: the code the run used
 
     result["source"] = str(Path(trading_console.__file__).resolve())
     return result
+
+
+def _features(files: dict[str, str]) -> dict[str, Any]:
+    """The year's features, timed as `bench_features.py` does; the outputs hashed."""
+    import hashlib
+    import time
+
+    from trading_agent.features import PrecomputedFeatures
+    from trading_agent.marketdata.columnar_csv import read_candle_columns
+
+    series = {"BTC-USD": read_candle_columns(Path(files["features"]), "BTC-USD")}
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        features = PrecomputedFeatures(series)
+        took.append(time.perf_counter() - started)
+    digest = hashlib.sha256()
+    for product in features._products.values():
+        digest.update(product.codes.tobytes())
+        digest.update(product.vols.tobytes())
+    return {"replay_s": min(took), "visited": "-", "fills": digest.hexdigest(), "final_equity": 0}
 
 
 def _run(source: Path, data: dict[str, Path]) -> dict[str, Any]:
@@ -56,6 +80,8 @@ def _data(case: str, tmp: Path) -> dict[str, Path]:
         return dict(bb.ONE)
     if case == "three":
         return dict(bb.THREE)
+    if case == "features":
+        return {"features": bb._year_file(tmp / "year.csv.gz")}
     return {"BTC-USD": bb._year_file(tmp / "year.csv.gz")}
 
 
@@ -63,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="the commit to compare with (any git revision)")
     parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--case", choices=("one", "three", "year"), default="year")
+    parser.add_argument("--case", choices=("one", "three", "year", "features"), default="year")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -92,7 +118,9 @@ def _compare(base: Path, data: dict[str, Path], args: argparse.Namespace) -> Non
     for i in range(args.pairs):
         before, after = _run(base, data), _run(bb.REPO, data)
         if before["fills"] != after["fills"] or before["final_equity"] != after["final_equity"]:
-            print(f"  pair {i + 1}: the two sides DIFFER in fills or final equity")
+            print(
+                f"  pair {i + 1}: the two sides DIFFER in their outputs (fills, equity, features)"
+            )
         pairs.append((before["replay_s"], after["replay_s"]))
         print(
             f"  pair {i + 1}: base {before['replay_s']:.3f} s ({before['visited']} visits)"
