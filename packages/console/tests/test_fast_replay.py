@@ -173,10 +173,7 @@ def _fills_reported_on_placing(monkeypatch: pytest.MonkeyPatch) -> None:
     place = InProcessGate.place
 
     async def place_and_sync(self: InProcessGate, message: PlaceOrder) -> list[GateMessage]:
-        replies = await place(self, message)
-        await self.gate.sync()
-        self._fills_synced = self.exchange.fill_count
-        return replies + await self._settle()
+        return await place(self, message) + await self.sync()
 
     monkeypatch.setattr(InProcessGate, "place", place_and_sync)
 

@@ -16,6 +16,7 @@ from trading_contract import (
     CancelOrder,
     ClientOrderId,
     Decision,
+    Fill,
     GateMessage,
     GateState,
     OrderStatus,
@@ -109,6 +110,36 @@ def test_place_then_cancel_when_driven_then_every_message_comes_back_in_order(
     assert isinstance(cancelled[0], Decision)
     assert OrderStatus.CANCELLED in statuses(cancelled)
     assert OrderStatus.CANCELLED in statuses(rest)
+    g.close()
+
+
+def test_sync_when_a_fill_happened_on_placing_then_reported_once_between_bars(
+    tmp_path: Path,
+) -> None:
+    """A market order fills as it is placed; `sync` reports it at once (the gate syncs
+    on bars otherwise), and the next bar does not report it again."""
+    g, clock = gate(tmp_path)
+    market = msgspec.structs.replace(
+        bid("i-1"), order_type=OrderType.MARKET, limit_price=None, time_in_force=TimeInForce.IOC
+    )
+
+    async def scenario() -> tuple[list[GateMessage], list[GateMessage], list[GateMessage]]:
+        await g.start()
+        clock.advance(T0 + MINUTE)
+        await g.on_bar(bar(T0))
+        g.on_open("BTC-USD", Decimal(50_000))
+        placed = await g.place(market)
+        synced = await g.sync()
+        clock.advance(T0 + 2 * MINUTE)
+        return placed, synced, await g.on_bar(bar(T0 + MINUTE))
+
+    placed, synced, next_bar = asyncio.run(scenario())
+
+    assert not any(isinstance(m, Fill) for m in placed)
+    fills = [m for m in synced if isinstance(m, Fill)]
+    assert [(f.side, f.size) for f in fills] == [(Side.BUY, Decimal("0.001"))]
+    assert statuses(synced) == [OrderStatus.FILLED]
+    assert not any(isinstance(m, Fill) for m in next_bar)
     g.close()
 
 

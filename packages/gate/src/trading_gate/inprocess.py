@@ -158,8 +158,14 @@ class InProcessGate:
         # A sync with no live order and no new fill has nothing to find: skip it (most
         # bars of most backtests), which is the same as running it.
         if self.gate.has_live_orders or self.exchange.fill_count != self._fills_synced:
-            await self.gate.sync()
-            self._fills_synced = self.exchange.fill_count
+            return await self.sync()
+        return await self._settle()
+
+    async def sync(self) -> list[GateMessage]:
+        """The gate's venue sync now, between bars (as a live gate's stream reports a
+        fill the moment it happens); what it found, in order."""
+        await self.gate.sync()
+        self._fills_synced = self.exchange.fill_count
         return await self._settle()
 
     async def place(self, message: PlaceOrder) -> list[GateMessage]:
