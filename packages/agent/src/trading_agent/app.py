@@ -274,17 +274,24 @@ async def _until_stopped(work: Coroutine[Any, Any, None], duration_s: float | No
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
-    try:
-        await asyncio.wait_for(task, duration_s)
-    except TimeoutError:
+    # asyncio.wait, not wait_for: it neither raises the task's cancel nor absorbs ours,
+    # where Python 3.11's wait_for can lose a cancel (cpython#86296).
+    done, _ = await asyncio.wait({task}, timeout=duration_s)
+    if not done:
         log.info("duration of %s s reached; stopping", duration_s)
-    except asyncio.CancelledError:
-        log.info("stopping on a signal")
+        task.cancel()
+        await asyncio.wait({task})
+    if task.cancelled():
+        if done:
+            log.info("stopping on a signal")
+        return
+    task.result()  # the work's own error, if it failed
 
 
 async def _connected(link: GateLink, socket: Path) -> None:
     try:
-        await asyncio.wait_for(link.connected.wait(), _WAIT_FOR_GATE_S)
+        async with asyncio.timeout(_WAIT_FOR_GATE_S):
+            await link.connected.wait()
     except TimeoutError as exc:
         raise StartupError(f"no gate answered on {socket}") from exc
 

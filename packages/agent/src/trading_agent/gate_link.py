@@ -86,7 +86,11 @@ class GateLink:
         try:
             writer.write(c.frame(c.encode(message)))
             await writer.drain()
-            return await asyncio.wait_for(future, self._reply_timeout_s)
+            # Not `asyncio.wait_for`: on Python 3.11 it returns the reply when the caller
+            # is cancelled in the tick the reply lands, and the cancel is lost
+            # (cpython#86296): an agent told to stop would trade on.
+            async with asyncio.timeout(self._reply_timeout_s):
+                return await future
         except (OSError, ConnectionError) as exc:
             raise GateUnavailable(f"lost the gate while sending {request_id}: {exc}") from exc
         except TimeoutError as exc:

@@ -109,7 +109,10 @@ class _Session:
     async def run(self) -> None:
         await self._ws.accept()
         try:
-            first = await asyncio.wait_for(self._receive(), self._ex.settings.subscribe_deadline_s)
+            # Not wait_for: on Python 3.11 it can lose the cancel of a closing server
+            # (cpython#86296).
+            async with asyncio.timeout(self._ex.settings.subscribe_deadline_s):
+                first = await self._receive()
         except TimeoutError:
             await self._ws.close(code=1008, reason="no subscribe within the deadline")
             return
