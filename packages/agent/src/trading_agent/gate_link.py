@@ -13,7 +13,6 @@ cannot create a second order, and it is the caller's decision whether to.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -143,8 +142,12 @@ class GateLink:
                 await self._read_loop(reader)
             finally:
                 beats.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await beats
+                # Waited for, not awaited under suppress(CancelledError): that would also
+                # swallow a cancel of this task arriving meanwhile, and `run` would
+                # reconnect forever instead of stopping.
+                await asyncio.wait({beats})
+                if not beats.cancelled():
+                    beats.exception()  # retrieved: the read loop's failure says why
         finally:
             self._drop(writer)
 

@@ -169,8 +169,11 @@ async def serve_venue(
         polling.cancel()
         await serving
         sock.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling
+        # Waited for, not awaited under suppress(CancelledError), which would also
+        # swallow a cancel of the caller arriving meanwhile.
+        await asyncio.wait({polling})
+        if not polling.cancelled():
+            polling.result()  # the failing poll's error
 
 
 async def _started(server: uvicorn.Server, serving: "asyncio.Task[None]") -> None:
