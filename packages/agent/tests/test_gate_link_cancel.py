@@ -1,4 +1,4 @@
-"""Cancelling the agent's link is never lost: not when a reply lands in the same tick
+"""A cancel of the agent's link is never lost: not when a reply lands in the same tick
 (Python 3.11's `asyncio.wait_for` returns the reply then: cpython#86296), and not when
 the connection fails as the link is told to stop.
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import trading_contract as c
 from trading_agent.gate_link import GateLink
 
-RACE = "race"  # the cause of the push that cancels the request
+RACE = "race"  # the cause of the push whose handler cancels
 
 
 def _order() -> c.PlaceOrder:
