@@ -19,7 +19,12 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from trading_agent.signals.batch_windows import log_returns, nan_array, row_blocks
+from trading_agent.signals.batch_windows import (
+    constant_windows,
+    log_returns,
+    nan_array,
+    row_blocks,
+)
 from trading_agent.signals.checks import FloatArray, check_arrays
 from trading_agent.signals.online_vr import variance_ratio_constants
 
@@ -44,7 +49,7 @@ def variance_ratio(x: npt.ArrayLike, n: int, q: int) -> tuple[FloatArray, FloatA
     r = log_returns(a)
     spans = sliding_window_view(r, q).sum(axis=1)  # spans[j] = r[j] + ... + r[j + q - 1]
     rows = len(r) - n + 1  # window i: r[i : i + n], and the spans inside it
-    varying = _varying(r, n)
+    varying = ~constant_windows(r, n)
     m2a = np.empty(rows, dtype=np.float64)  # sum (r - mu)^2 per window
     m2c = np.empty(rows, dtype=np.float64)  # sum (y - q mu)^2 per window
     for start in range(0, rows, _ROWS):
@@ -58,13 +63,6 @@ def variance_ratio(x: npt.ArrayLike, n: int, q: int) -> tuple[FloatArray, FloatA
     np.divide(sigma_c2, sigma_a2, out=ratio[n:], where=varying)
     z[n:] = (ratio[n:] - 1.0) / root_phi
     return ratio, z
-
-
-def _varying(r: FloatArray, n: int) -> npt.NDArray[np.bool_]:
-    """Whether the returns of window i are not all equal: some r[k] != r[k - 1] inside
-    it, counted exactly with an integer prefix sum."""
-    changes = np.concatenate(([0], np.cumsum(r[1:] != r[:-1], dtype=np.int64)))
-    return np.asarray(changes[n - 1 :] - changes[: len(changes) - n + 1] > 0)
 
 
 def prefix_moments(

@@ -9,11 +9,12 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from trading_agent.signals.checks import FloatArray
 
-__all__ = ["log_returns", "nan_array", "row_blocks", "window_moments"]
+__all__ = ["constant_windows", "log_returns", "nan_array", "row_blocks", "window_moments"]
 
 _BLOCK_ELEMENTS = 1 << 20
 
@@ -45,10 +46,23 @@ def window_moments(x: FloatArray, n: int) -> tuple[FloatArray, FloatArray]:
         d = w - mu[:, None]
         mean[block] = mu
         m2[block] = np.einsum("ij,ij->i", d, d)
-    constant = windows.max(axis=1) == windows.min(axis=1)
+    constant = constant_windows(x, n)
     mean[constant] = x[n - 1 :][constant]
     m2[constant] = 0.0
     return mean, m2
+
+
+def constant_windows(x: FloatArray, n: int) -> npt.NDArray[np.bool_]:
+    """Per window x[i : i + n]: are all its values equal? O(1) per window.
+
+    Counted exactly: the number of k with x[k] != x[k - 1] inside the window, from an
+    integer prefix sum. The online run-length count says the same (the latest value
+    repeated n times), and so does max == min. Needs len(x) >= n >= 1.
+    """
+    changes = np.zeros(len(x), dtype=np.int64)
+    np.cumsum(x[1:] != x[:-1], out=changes[1:])
+    constant: npt.NDArray[np.bool_] = changes[n - 1 :] == changes[: len(x) - n + 1]
+    return constant
 
 
 def log_returns(x: FloatArray) -> FloatArray:

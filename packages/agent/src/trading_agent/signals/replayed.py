@@ -23,7 +23,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from trading_agent.signals.batch_windows import nan_array
+from trading_agent.signals.batch_windows import constant_windows, log_returns, nan_array
 from trading_agent.signals.checks import FloatArray, check_window, not_positive
 from trading_agent.signals.windows import COLLAPSE
 
@@ -79,23 +79,11 @@ def _realized_vol(prices: FloatArray, n: int) -> FloatArray:
     out = nan_array(len(prices))
     if len(prices) <= n:
         return out
-    ratios = (prices[1:] / prices[:-1]).tolist()  # the same IEEE division as `x / previous`
-    returns = np.fromiter(map(math.log, ratios), dtype=np.float64, count=len(ratios))
+    returns = log_returns(prices)  # math.log of the same IEEE division as `x / previous`
     m2 = _moments_m2(returns, n)[n - 1 :]
-    spread = np.where(_constant(returns, n), 0.0, np.where(m2 > 0.0, m2, 0.0))
+    spread = np.where(constant_windows(returns, n), 0.0, np.where(m2 > 0.0, m2, 0.0))
     out[n:] = np.sqrt(spread / (n - 1))
     return out
-
-
-def _constant(returns: FloatArray, n: int) -> npt.NDArray[np.bool_]:
-    """Per full window (ending at returns[n - 1:]): are all its n returns equal?
-
-    The online run-length count says the same: the latest value repeated n times.
-    """
-    changes = np.zeros(len(returns), dtype=np.int64)
-    np.cumsum(returns[1:] != returns[:-1], out=changes[1:])
-    constant: npt.NDArray[np.bool_] = changes[n - 1 :] == changes[: len(returns) - n + 1]
-    return constant
 
 
 def _moments_m2(returns: FloatArray, n: int) -> FloatArray:
