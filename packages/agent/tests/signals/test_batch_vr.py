@@ -99,3 +99,23 @@ def test_prefix_moments_when_random_walk_then_every_block_is_accepted() -> None:
         assert np.max(bound) <= batch_vr._MAX_RELATIVE
         np.testing.assert_allclose(m2a, exact_a, rtol=1e-12)
         np.testing.assert_allclose(m2c, exact_c, rtol=1e-12)
+
+
+def test_variance_ratio_when_a_bound_is_nan_then_the_block_is_recomputed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bound that is not a number proves nothing: the block goes two-pass (here the
+    prefix moments are made wrong, so taking them would change the ratio)."""
+    rng = np.random.default_rng(RNG_SEED)
+    x = 30000.0 * np.exp(np.cumsum(rng.normal(0.0, 1e-3, 3_000)))
+    prefix = batch_vr.prefix_moments
+
+    def wrong_with_nan_bound(
+        r: np.ndarray, spans: np.ndarray, block: slice, n: int, q: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        m2a, m2c, bound = prefix(r, spans, block, n, q)
+        return 2.0 * m2a, m2c, np.full_like(bound, np.nan)
+
+    monkeypatch.setattr(batch_vr, "prefix_moments", wrong_with_nan_bound)
+    ratio, _ = variance_ratio(x, 240, 12)
+    np.testing.assert_allclose(ratio, _two_pass_ratio(x, 240, 12), rtol=1e-10, atol=0)

@@ -55,7 +55,8 @@ def variance_ratio(x: npt.ArrayLike, n: int, q: int) -> tuple[FloatArray, FloatA
     for start in range(0, rows, _ROWS):
         block = slice(start, min(rows, start + _ROWS))
         a2, c2, worst = prefix_moments(r, spans, block, n, q)
-        if np.any(worst[varying[block]] > _MAX_RELATIVE):
+        # `not <=`: a NaN bound (an inf - inf somewhere) refuses, as a large one does.
+        if not np.all(worst[varying[block]] <= _MAX_RELATIVE):
             a2, c2 = two_pass_moments(r, spans, block, n, q)
         m2a[block], m2c[block] = a2, c2
     sigma_a2 = m2a / (n - 1)
@@ -74,8 +75,9 @@ def prefix_moments(
     moment is not positive)."""
     count = n - q + 1  # q-bar returns inside a window
     start, stop = block.start, block.stop
-    shift = float(np.mean(r[start : stop + n - 1]))
-    s1, e1, s2, e2 = _window_sums(r[start : stop + n - 1] - shift, n)
+    returns = r[start : stop + n - 1]
+    shift = float(np.mean(returns))
+    s1, e1, s2, e2 = _window_sums(returns - shift, n)
     shifted_spans = spans[start : stop + count - 1] - q * shift
     t1, f1, t2, f2 = _window_sums(shifted_spans, count)
     m2a, ea = _centred(s1, e1, s2, e2, n)
