@@ -281,11 +281,10 @@ async def _until_stopped(work: Coroutine[Any, Any, None], duration_s: float | No
         log.info("duration of %s s reached; stopping", duration_s)
         task.cancel()
         await asyncio.wait({task})
-    if task.cancelled():
-        if done:
-            log.info("stopping on a signal")
-        return
-    task.result()  # the work's own error, if it failed
+    elif task.cancelled():
+        log.info("stopping on a signal")
+    if not task.cancelled():
+        task.result()  # the work's own error, if it failed
 
 
 async def _connected(link: GateLink, socket: Path) -> None:
