@@ -48,6 +48,7 @@ THREE: Final = {
     for coin in ("BTC", "ETH", "SOL")
 }
 WIDE: Final = "1000000000.00"
+YEAR_BARS: Final = 525_600  # one year of one-minute bars
 
 
 def _wide_config(path: Path) -> Path:
@@ -75,13 +76,13 @@ def _wide_config(path: Path) -> Path:
 
 
 def _year_file(path: Path) -> Path:
-    """525,600 one-minute GBM bars (seed 20251201) in the shared CSV format."""
+    """`YEAR_BARS` one-minute GBM bars (seed 20251201) in the shared CSV format."""
     import gzip
 
     import numpy as np
 
     rng = np.random.default_rng(20251201)
-    n = 525_600
+    n = YEAR_BARS
     returns = rng.normal(0.0, 0.0008, n)
     close = 30_000.0 * np.exp(np.cumsum(returns))
     open_ = np.concatenate(([30_000.0], close[:-1]))

@@ -17,8 +17,8 @@ environment: `python3 -m venv /tmp/spyenv && /tmp/spyenv/bin/pip install py-spy`
 
 It also prints what the replay would take if the gate and the venue cost nothing, which
 bounds what any speed-up of the order path on the gate's side alone can buy. The figures
-are sample shares (py-spy slows the run, roughly evenly); the projection applies them to
-the `replay_s` of a run without the profiler.
+are sample shares; the projection applies them to the `replay_s` of a run without the
+profiler, which assumes py-spy slows every part alike.
 """
 
 import argparse
@@ -29,13 +29,9 @@ from pathlib import Path
 
 import bench_backtest as bb
 
-_REPLAY_PARTS = (
-    "_choose_mode (trading_console/backtest.py",
-    "PrecomputedFeatures.__init__ (trading_agent/features.py",
-    "FastReplay.",
-)
-_GATE = ("(trading_gate/", "(trading_sim/")
 _FEATURES = "PrecomputedFeatures.__init__ (trading_agent/features.py"
+_REPLAY_PARTS = ("_choose_mode (trading_console/backtest.py", _FEATURES, "FastReplay.")
+_GATE = ("(trading_gate/", "(trading_sim/")
 
 
 def part_of(stack: str) -> str | None:
@@ -51,8 +47,12 @@ def part_of(stack: str) -> str | None:
 
 def shares(raw: Path) -> Counter[str]:
     """Samples per part, read from py-spy's raw output (one "stack count" per line)."""
+    try:
+        text = raw.read_text()
+    except OSError as exc:
+        sys.exit(f"{raw}: cannot read the profile: {exc.strerror}")
     counts: Counter[str] = Counter()
-    for number, line in enumerate(raw.read_text().splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             sys.exit(f"{raw}:{number}: not py-spy raw output (no sample count at the end)")
@@ -92,7 +92,7 @@ def main() -> None:
         left = args.replay_s * (1 - counts["gate and venue"] / total)
         print(
             f"replay {args.replay_s:.2f} s; with a gate and venue that cost nothing: {left:.2f} s"
-            f" ({525_600 / left:,.0f} bars/s)"
+            f" ({bb.YEAR_BARS / left:,.0f} bars/s)"
         )
 
 
